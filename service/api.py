@@ -1,0 +1,52 @@
+"""The JSON API: thin routes that translate HTTP into Answerer calls."""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from service.answerer import Answerer
+from service.errors import error_response
+from service.schemas import AskRequest, AskResponse, SearchResponse
+
+router = APIRouter()
+
+
+def answerer(request: Request) -> Answerer:
+    """The app's answerer (loaded at start-up in the lifespan)."""
+    return request.app.state.answerer  # type: ignore[no-any-return]
+
+
+@router.post("/api/ask", response_model=AskResponse, tags=["patients"])
+def ask(body: AskRequest, request: Request) -> AskResponse:
+    """Answer a patient's question from the clinic's articles, with sources."""
+    return answerer(request).ask(body.question, body.history)
+
+
+@router.get("/api/search", response_model=SearchResponse, tags=["staff"])
+def search(
+    request: Request,
+    q: Annotated[str, Query(description="What to search for.")],
+    k: Annotated[int | None, Query(ge=1, le=100, description="How many passages.")] = None,
+) -> SearchResponse:
+    """Ranked passages with scores, as the retriever sees them."""
+    bot = answerer(request)
+    return bot.search(q, k or bot.settings.search_k)
+
+
+@router.get("/healthz", tags=["ops"])
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", tags=["ops"], response_model=None)
+def readyz(request: Request) -> dict[str, Any] | JSONResponse:
+    """The index is loaded: a summary of its manifest."""
+    bot: Answerer | None = getattr(request.app.state, "answerer", None)
+    if bot is None:
+        return error_response(503, "the index is not loaded yet")
+    m = bot.retriever.manifest
+    keys = ("model", "dimension", "article_count", "passage_count", "built_at", "corpus_hash", "build_id")
+    return {"status": "ready", "index": {k: m.get(k) for k in keys}}

@@ -1,0 +1,81 @@
+"""The FastAPI application: `create_app(settings)` loads the model and index once, in the lifespan."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from index.embedder import Embedder
+from service.answerer import Answerer
+from service.api import router
+from service.errors import error_response, install_error_handlers
+from service.retriever import Retriever
+from service.settings import Settings
+
+MAX_BODY_BYTES = 64 * 1024  # a question is at most 1,000 characters; history stays far below this
+
+
+def load_answerer(settings: Settings, embedder: Embedder | None = None) -> Answerer:
+    """Load the model and the index folder; refuses an index built with another model."""
+    embedder = embedder or Embedder(settings.model, settings.query_cache_size)
+    return Answerer(Retriever.load(settings.index_dir, embedder), settings)
+
+
+class BodyTooLarge(Exception):
+    """A request body past MAX_BODY_BYTES."""
+
+
+class BodyLimit:
+    """Reject oversized bodies (declared or streamed) before they are read into memory."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        message = f"request body too large: the limit is {MAX_BODY_BYTES} bytes"
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            await error_response(413, message)(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            msg = await receive()
+            seen += len(msg.get("body", b""))
+            if seen > MAX_BODY_BYTES:
+                raise BodyTooLarge(message)
+            return msg
+
+        try:
+            await self.app(scope, limited, send)
+        except BodyTooLarge:
+            await error_response(413, message)(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
+    """Build the app; `embedder` lets tests and the CLI share one loaded model."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.answerer = load_answerer(settings, embedder)
+        yield
+
+    app = FastAPI(
+        title="clinicbot",
+        summary="Answers patient questions from the clinic's own articles, with sources.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(BodyLimit)
+    install_error_handlers(app)
+    app.include_router(router)
+    return app

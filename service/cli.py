@@ -1,0 +1,125 @@
+"""The `clinicbot` command: index, serve, ask — thin wrappers over the same functions the API uses."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from service.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """Flags first, then CLINICBOT_* variables, then defaults."""
+    overrides: dict[str, Any] = {}
+    for name in ("corpus_dir", "index_dir", "host", "port", "model"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    return Settings(**overrides)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    """Build the index from the corpus folder."""
+    from tqdm import tqdm
+
+    from index.builder import BuildError, build_index
+    from index.embedder import Embedder
+
+    settings = _settings(args)
+    embedder = Embedder(settings.model)
+    bar = tqdm(total=0, unit="text", desc="embedding", disable=args.quiet, file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        summary = build_index(settings.corpus_dir, settings.index_dir, embedder, progress)
+    except BuildError as exc:
+        bar.close()
+        print(f"clinicbot index: {exc}", file=sys.stderr)
+        return 1
+    bar.close()
+    for item in summary.skipped:
+        print(f"skipped {item.path}: {item.reason}", file=sys.stderr)
+    print(summary.line())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the API (and pages) with uvicorn."""
+    import uvicorn
+
+    from index.store import IndexUnavailable
+    from service.app import create_app
+
+    settings = _settings(args)
+    try:
+        app = create_app(settings)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    except IndexUnavailable as exc:
+        print(f"clinicbot serve: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Ask one question and print the answer and its sources."""
+    from index.store import IndexUnavailable
+    from service.answerer import QuestionError
+    from service.app import load_answerer
+
+    settings = _settings(args)
+    try:
+        response = load_answerer(settings).ask(args.question)
+    except (IndexUnavailable, QuestionError) as exc:
+        print(f"clinicbot ask: {exc}", file=sys.stderr)
+        return 1 if isinstance(exc, IndexUnavailable) else 2
+    if args.json:
+        print(json.dumps(response.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        return 0
+    print(response.answer)
+    for n, source in enumerate(response.sources, 1):
+        where = source.url or f"article {source.article_id}"
+        section = f" — {source.section}" if source.section else ""
+        print(f"  [{n}] {source.title}{section} ({where}) score {source.score:.2f}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (its help texts are the CLI reference)."""
+    p = argparse.ArgumentParser(prog="clinicbot", description="Answer patient questions from a clinic's articles.")
+    sub = p.add_subparsers(dest="command", required=True)
+    index = sub.add_parser("index", help="build the index from the corpus folder")
+    index.add_argument("--corpus", dest="corpus_dir", type=Path, help="folder of articles (default: corpus)")
+    index.add_argument("--index-dir", type=Path, help="where to write the index (default: var/index)")
+    index.add_argument("--model", help="sentence-transformers model name or path")
+    index.add_argument("--quiet", action="store_true", help="no progress bar")
+    index.set_defaults(func=cmd_index)
+    serve = sub.add_parser("serve", help="serve the API and pages")
+    serve.add_argument("--index-dir", type=Path, help="index folder to serve (default: var/index)")
+    serve.add_argument("--host", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: 8000)")
+    serve.set_defaults(func=cmd_serve)
+    ask = sub.add_parser("ask", help="ask one question")
+    ask.add_argument("question", help="the patient's question")
+    ask.add_argument("--index-dir", type=Path, help="index folder (default: var/index)")
+    ask.add_argument("--json", action="store_true", help="print exactly the JSON that POST /api/ask returns")
+    ask.set_defaults(func=cmd_ask)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `clinicbot` console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

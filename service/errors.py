@@ -1,0 +1,66 @@
+"""One error shape for the whole JSON API: {"error": {"status", "code", "message", "details"}}."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from index.store import IndexUnavailable
+from service.answerer import QuestionError
+
+_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "invalid_request",
+    429: "too_many_requests", 500: "internal_error", 503: "unavailable",
+}
+
+
+def error_response(status: int, message: str, details: list[dict[str, Any]] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    """The JSON error every endpoint returns."""
+    body: dict[str, Any] = {"status": status, "code": _CODES.get(status, "error"), "message": message}
+    if details:
+        body["details"] = details
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or "body"
+
+
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    details = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
+    readable = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+    return error_response(422, f"invalid request: {readable}", details)
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    if exc.status_code == 404 and message == "Not Found":
+        message = f"no such endpoint: {request.method} {request.url.path}"
+    return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+
+
+async def _question(request: Request, exc: QuestionError) -> JSONResponse:
+    return error_response(422, str(exc), [{"field": "question", "message": str(exc)}])
+
+
+async def _unavailable(request: Request, exc: IndexUnavailable) -> JSONResponse:
+    return error_response(503, str(exc))
+
+
+async def _crash(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(500, "internal error: the problem was logged; please try again")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error, ours and the framework's, to the one JSON shape."""
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(QuestionError, _question)  # type: ignore[arg-type]
+    app.add_exception_handler(IndexUnavailable, _unavailable)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _crash)

@@ -1,0 +1,65 @@
+"""The JSON shapes of the API, shared by the routes and `clinicbot ask --json`."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Status = Literal["answered", "no_answer", "emergency"]
+
+
+class Turn(BaseModel):
+    """One earlier exchange of the conversation."""
+
+    question: str = Field(max_length=5000)
+    answer: str = Field("", max_length=20000)
+
+
+class AskRequest(BaseModel):
+    """A patient's question, with the conversation so far."""
+
+    question: str = Field(description="The patient's question (1 to 1,000 characters).", examples=["Does it hurt?"])
+    history: list[Turn] = Field(default_factory=list, max_length=50, description="Earlier turns, oldest first.")
+
+
+class Source(BaseModel):
+    """An article passage supporting an answer."""
+
+    article_id: str
+    title: str
+    url: str
+    section: str
+    passage: str
+    score: float
+
+
+class AskResponse(BaseModel):
+    """The bot's reply."""
+
+    id: str
+    status: Status
+    answer: str
+    sources: list[Source]
+
+
+class SearchHit(BaseModel):
+    """One passage of a staff search, with its scores."""
+
+    passage_id: str
+    article_id: str
+    title: str
+    url: str
+    section: str
+    anchor: str
+    passage: str
+    score: float
+    sentences: list[str]
+    sentence_scores: list[float]
+
+
+class SearchResponse(BaseModel):
+    """Ranked passages for a query."""
+
+    query: str
+    k: int
+    results: list[SearchHit]
