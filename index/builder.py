@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,15 @@ import numpy as np
 from index.article import Article, SkippedFile, load_corpus
 from index.embedder import Embedder
 from index.passage import EMBED_RECIPE, Passage, split_article
-from index.store import FORMAT_VERSION, IndexUnavailable, new_build_id, read_index, write_index
+from index.store import (
+    FORMAT_VERSION,
+    VECTOR_KINDS,
+    IndexUnavailable,
+    new_build_id,
+    read_index,
+    write_index,
+)
+from index.words import STOPWORDS, words
 
 Progress = Callable[[int, int], None]  # (done, total) texts embedded
 
@@ -100,24 +107,31 @@ def build_index(
     if not articles:
         raise BuildError(f"no readable articles in {corpus_dir}; the previous index is unchanged")
     passages = [p for article in articles for p in split_article(article)]
+    texts = {
+        "passages": [p.embed_text for p in passages],
+        "sentences": [s for p in passages for s in p.sentence_embed_texts],
+        "words": vocabulary_words(passages),
+    }
     with _build_lock(Path(index_dir)):
-        old_passages, old_sentences = _previous_vectors(Path(index_dir), embedder.name)
-        sentences = [s for p in passages for s in p.sentence_embed_texts]
-        todo_p = [p.embed_text for p in passages if p.content_hash not in old_passages]
-        todo_s = sorted({s for s in sentences if s not in old_sentences})
-        total = len(todo_p) + len(todo_s)
+        previous = _previous_vectors(Path(index_dir), embedder.name)
+        keys = {"passages": [p.content_hash for p in passages], "sentences": texts["sentences"],
+                "words": texts["words"]}
+        todo = {kind: sorted({t for t, k in zip(texts[kind], keys[kind]) if k not in previous[kind]})
+                for kind in texts}
+        total = sum(len(t) for t in todo.values())
+        done = 0
         if progress:
             progress(0, total)
-        fresh_p = _embed_batches(embedder, todo_p, progress, 0, total)
-        fresh_s = _embed_batches(embedder, todo_s, progress, len(todo_p), total)
-        new_p = dict(zip(todo_p, fresh_p))
-        new_s = dict(zip(todo_s, fresh_s))
-        passage_matrix = np.stack(
-            [old_passages[p.content_hash] if p.content_hash in old_passages else new_p[p.embed_text] for p in passages]
-        ) if passages else np.zeros((0, embedder.dimension), np.float32)
-        sentence_matrix = np.stack(
-            [old_sentences[s] if s in old_sentences else new_s[s] for s in sentences]
-        ) if sentences else np.zeros((0, embedder.dimension), np.float32)
+        fresh: dict[str, np.ndarray] = {}
+        for kind in texts:
+            for text, vector in zip(todo[kind], _embed_batches(embedder, todo[kind], progress, done, total)):
+                fresh[text] = vector
+            done += len(todo[kind])
+        matrices = {
+            kind: _stack([previous[kind].get(k, fresh.get(t)) for t, k in zip(texts[kind], keys[kind])],
+                         embedder.dimension)
+            for kind in texts
+        }
         seconds = time.perf_counter() - started
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -128,27 +142,46 @@ def build_index(
             "corpus_hash": corpus_hash(passages),
             "article_count": len(articles),
             "passage_count": len(passages),
-            "sentence_count": len(sentences),
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "sentence_count": len(texts["sentences"]),
+            "word_count": len(texts["words"]),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "build_seconds": round(seconds, 2),
             "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
         }
-        path = write_index(
-            Path(index_dir), manifest, passages, article_rows(articles, passages), passage_matrix, sentence_matrix
-        )
-    reused = len(passages) - len(todo_p) + len(sentences) - len(todo_s)
-    return BuildSummary(len(articles), len(passages), len(sentences), skipped, reused, total, seconds, path)
+        path = write_index(Path(index_dir), manifest, passages, article_rows(articles, passages), matrices,
+                           texts["words"])
+    reused = sum(len(t) for t in texts.values()) - total
+    return BuildSummary(len(articles), len(passages), len(texts["sentences"]), skipped, reused, total, seconds, path)
 
 
-def _previous_vectors(index_dir: Path, model: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Vectors of the current index if it was built with the same model; otherwise nothing to reuse."""
+def vocabulary_words(passages: list[Passage]) -> list[str]:
+    """The corpus's distinct content words; their vectors let the answerer tell a synonym from a new topic."""
+    found: set[str] = set()
+    for passage in passages:
+        found.update(w for w in words(passage.embed_text) if w.isalpha() and len(w) > 2 and w not in STOPWORDS)
+    return sorted(found)
+
+
+def _stack(rows: list[np.ndarray | None], dimension: int) -> np.ndarray:
+    if not rows:
+        return np.zeros((0, dimension), np.float32)
+    if any(r is None for r in rows):
+        raise BuildError("internal error: a text was neither reused nor embedded")
+    return np.stack(rows)  # type: ignore[arg-type]
+
+
+
+
+def _previous_vectors(index_dir: Path, model: str) -> dict[str, dict[str, np.ndarray]]:
+    """Vectors of the current index if it was built the same way; otherwise nothing to reuse."""
+    nothing: dict[str, dict[str, np.ndarray]] = {kind: {} for kind in VECTOR_KINDS}
     try:
         old = read_index(index_dir)
     except IndexUnavailable:
-        return {}, {}
+        return nothing
     if old.manifest.get("model") != model or old.manifest.get("embed_recipe") != EMBED_RECIPE:
-        return {}, {}
-    return old.vectors_by_hash()
+        return nothing
+    return old.vectors_by_text()
 
 
 def _embed_batches(
@@ -160,8 +193,3 @@ def _embed_batches(
         if progress:
             progress(done + min(start + size, len(texts)), total)
     return out
-
-
-def manifest_summary(manifest: dict[str, object]) -> str:
-    """A short human line about an index manifest."""
-    return json.dumps({k: manifest.get(k) for k in ("model", "passage_count", "built_at")})

@@ -34,6 +34,8 @@ class Embedder:
     def __init__(self, model: str, cache_size: int = 2048) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing leaves the clinic's server
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no weight-loading progress bars in logs
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         from sentence_transformers import SentenceTransformer
 
         self.name = model

@@ -1,7 +1,8 @@
 """The index folder: vectors, passages, articles and a manifest, written atomically, read back whole.
 
 Layout: `<index_dir>` is a symlink to a sibling build folder `.<name>-<build_id>/` holding
-`manifest.json`, `passages.jsonl`, `articles.jsonl`, `passages.faiss` and `sentences.faiss`.
+`manifest.json`, `passages.jsonl`, `articles.jsonl`, `words.json` (the corpus vocabulary) and one FAISS
+file per kind of vector: `passages.faiss`, `sentences.faiss`, `words.faiss`.
 A new build is written to its own folder and the symlink is swapped with one rename, so readers see
 the old index or the new one, never a half-written one.
 """
@@ -12,6 +13,7 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,8 @@ import numpy as np
 
 from index.passage import Passage
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+VECTOR_KINDS = ("passages", "sentences", "words")
 MANIFEST = "manifest.json"
 
 
@@ -38,6 +41,8 @@ class StoredIndex:
     articles: list[dict[str, Any]]
     passage_vectors: faiss.Index
     sentence_vectors: faiss.Index
+    words: list[str]
+    word_vectors: faiss.Index
     sentence_owner: np.ndarray = field(init=False)  # passage row of each sentence row
     sentence_rank: np.ndarray = field(init=False)  # sentence number inside its passage
 
@@ -50,19 +55,21 @@ class StoredIndex:
         self.sentence_owner = np.asarray(owner, dtype=np.int64)
         self.sentence_rank = np.asarray(rank, dtype=np.int64)
 
-    def vectors_by_hash(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Vectors of this index keyed by passage hash and by sentence text, for incremental rebuilds."""
-        passage_matrix = _all_vectors(self.passage_vectors)
-        sentence_matrix = _all_vectors(self.sentence_vectors)
+    def vectors_by_text(self) -> dict[str, dict[str, np.ndarray]]:
+        """Vectors of this index by kind, keyed by passage hash / embedded text, for incremental rebuilds."""
+        passage_matrix = all_vectors(self.passage_vectors)
+        sentence_matrix = all_vectors(self.sentence_vectors)
         by_passage = {p.content_hash: passage_matrix[i] for i, p in enumerate(self.passages)}
         by_sentence: dict[str, np.ndarray] = {}
         for row, owner in enumerate(self.sentence_owner):
             text = self.passages[owner].sentence_embed_texts[self.sentence_rank[row]]
             by_sentence[text] = sentence_matrix[row]
-        return by_passage, by_sentence
+        by_word = dict(zip(self.words, all_vectors(self.word_vectors)))
+        return {"passages": by_passage, "sentences": by_sentence, "words": by_word}
 
 
-def _all_vectors(index: faiss.Index) -> np.ndarray:
+def all_vectors(index: faiss.Index) -> np.ndarray:
+    """Every vector of a flat index, as one float32 array."""
     if index.ntotal == 0:
         return np.zeros((0, index.d), dtype=np.float32)
     return index.reconstruct_n(0, index.ntotal)
@@ -81,8 +88,8 @@ def write_index(
     manifest: dict[str, Any],
     passages: list[Passage],
     articles: list[dict[str, Any]],
-    passage_vectors: np.ndarray,
-    sentence_vectors: np.ndarray,
+    vectors: dict[str, np.ndarray],
+    words: list[str],
 ) -> Path:
     """Write a complete build beside `index_dir`, then point `index_dir` at it in one atomic step."""
     index_dir = Path(index_dir)
@@ -92,8 +99,9 @@ def write_index(
     staging = parent / f".{index_dir.name}-{manifest['build_id']}.partial"
     staging.mkdir()
     dimension = int(manifest["dimension"])
-    faiss.write_index(flat_index(passage_vectors, dimension), str(staging / "passages.faiss"))
-    faiss.write_index(flat_index(sentence_vectors, dimension), str(staging / "sentences.faiss"))
+    for kind in VECTOR_KINDS:
+        faiss.write_index(flat_index(vectors[kind], dimension), str(staging / f"{kind}.faiss"))
+    _write_json(staging / "words.json", words)
     _write_jsonl(staging / "passages.jsonl", [p.to_json() for p in passages])
     _write_jsonl(staging / "articles.jsonl", articles)
     _write_json(staging / MANIFEST, manifest)  # last: a folder with a manifest is complete
@@ -117,22 +125,23 @@ def read_index(index_dir: Path) -> StoredIndex:
             raise ValueError(f"format version {manifest.get('format_version')} (expected {FORMAT_VERSION})")
         passages = [Passage.from_json(row) for row in _read_jsonl(real / "passages.jsonl")]
         articles = _read_jsonl(real / "articles.jsonl")
-        passage_vectors = faiss.read_index(str(real / "passages.faiss"))
-        sentence_vectors = faiss.read_index(str(real / "sentences.faiss"))
+        words = json.loads((real / "words.json").read_text(encoding="utf-8"))
+        loaded = {kind: faiss.read_index(str(real / f"{kind}.faiss")) for kind in VECTOR_KINDS}
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexUnavailable(
             f"the index at {index_dir} is unreadable ({exc}): rebuild it with `clinicbot index --index-dir {index_dir}`"
         ) from exc
-    if passage_vectors.ntotal != len(passages):
+    if loaded["passages"].ntotal != len(passages) or loaded["words"].ntotal != len(words):
         raise IndexUnavailable(f"the index at {index_dir} is inconsistent: rebuild it with `clinicbot index`")
-    return StoredIndex(real, manifest, passages, articles, passage_vectors, sentence_vectors)
+    return StoredIndex(real, manifest, passages, articles, loaded["passages"], loaded["sentences"], words,
+                       loaded["words"])
 
 
 def new_build_id() -> str:
     """A sortable, unique name for one build."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
 def _swap_link(index_dir: Path, build: Path) -> None:
@@ -160,8 +169,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     with open(path, "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
         fh.flush()
         os.fsync(fh.fileno())
 

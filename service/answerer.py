@@ -8,7 +8,6 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 
-
 from service.query import Query
 from service.retriever import Hit, Retriever
 from service.safety import detect_emergency, emergency_message
@@ -20,10 +19,11 @@ CLOSE_SENTENCE = 0.04  # a neighbouring sentence this close to the best one is q
 MAX_SENTENCES = 3
 NOVEL_QUESTION = 0.85  # when this share of a question's words never occurs in the articles…
 STRONG_MATCH = 0.70  # …only a match this strong still counts as an answer ("how much is botox?")
-_ANAPHORA = re.compile(r"^(this|these|that|those|it|its|they|their|such|here|then|if so|as a result)\b", re.I)
+SYNONYM = 0.75  # a word this close to a corpus word is not new ("hurt" ~ "pain", "kids" ~ "children")
+_ANAPHORA = re.compile(r"^(this|these|that|those|it|its|they|their|such|here|then|if so|as a result)\b", re.IGNORECASE)
 _FOLLOW_UP = re.compile(
     r"^(and|but|so|also|or|then|what about|how about|what if)\b|\b(it|its|this|that|these|those|they|them|there)\b",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -96,7 +96,11 @@ class Answerer:
         """Whether the best hit answers the question, rather than merely sharing its topic."""
         if best.score < self.settings.answer_threshold:
             return False
-        return best.score >= STRONG_MATCH or query.novelty(self.retriever.vocabulary) < NOVEL_QUESTION
+        if best.score >= STRONG_MATCH:
+            return True
+        vocabulary = self.retriever.vocabulary
+        known = [w for w in query.unknown_words(vocabulary) if self.retriever.nearest_word(w) >= SYNONYM]
+        return query.novelty(vocabulary, known) < NOVEL_QUESTION
 
     def _in_context(self, text: str, history: Sequence[Turn]) -> str:
         """A follow-up ("and does it hurt?") is read together with the question before it."""

@@ -23,12 +23,8 @@ def load_answerer(settings: Settings, embedder: Embedder | None = None) -> Answe
     return Answerer(Retriever.load(settings.index_dir, embedder), settings)
 
 
-class BodyTooLarge(Exception):
-    """A request body past MAX_BODY_BYTES."""
-
-
 class BodyLimit:
-    """Reject oversized bodies (declared or streamed) before they are read into memory."""
+    """Reject oversized bodies, declared or streamed, before the app reads them into memory."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -37,26 +33,38 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        message = f"request body too large: the limit is {MAX_BODY_BYTES} bytes"
+        too_large = error_response(413, f"request body too large: the limit is {MAX_BODY_BYTES} bytes")
         headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length", b"0")
-        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-            await error_response(413, message)(scope, receive, send)
+        length = headers.get(b"content-length")
+        if length is not None:
+            if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+                await too_large(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
             return
-        seen = 0
+        # No declared length (chunked): buffer up to the limit, then replay it to the app.
+        chunks: list[bytes] = []
+        size, more = 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > MAX_BODY_BYTES:
+                await too_large(scope, receive, send)
+                return
+        replayed = False
 
-        async def limited() -> Message:
-            nonlocal seen
-            msg = await receive()
-            seen += len(msg.get("body", b""))
-            if seen > MAX_BODY_BYTES:
-                raise BodyTooLarge(message)
-            return msg
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
-        try:
-            await self.app(scope, limited, send)
-        except BodyTooLarge:
-            await error_response(413, message)(scope, receive, send)
+        await self.app(scope, replay, send)
 
 
 def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:

@@ -1,4 +1,4 @@
-"""Query: the words of a question as the retriever weighs them — stems, typo repair, answer type."""
+"""Query: a question as the retriever weighs it — typo repair against the corpus, word weights, answer type."""
 from __future__ import annotations
 
 import math
@@ -7,36 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-_WORD = re.compile(r"[a-z0-9]+(?:[’'][a-z]+)?")
-STOPWORDS = frozenset(
-    """a about above after again all am an and any are as at be because been before being below between both
-    but by can could did do does doing down during each few for from further had has have having he her here
-    hers him his how i if in into is it its itself just me more most my myself no nor not now of off on once
-    only or other our ours out over own same she should so some such than that the their them then there these
-    they this those through to too under until up very was we were what when where which while who whom why
-    will with would you your yours yourself im ive id dont doesnt isnt cant wont u ur pls please also get got
-    thing things really much many lot lots go going one someone anyone something anything way ok okay""".split()
-)
-
-
-def stem(word: str) -> str:
-    """A light suffix-stripping stem, enough to meet "sessions" with "session" and "billing" with "bill"."""
-    word = word.replace("’", "'").split("'")[0]
-    for suffix, keep in (("ies", "y"), ("sses", "ss"), ("ings", ""), ("ing", ""), ("edly", ""), ("ed", ""),
-                         ("ly", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            return word[: -len(suffix)] + keep
-    return word
-
-
-def words(text: str) -> list[str]:
-    """Lower-case word tokens."""
-    return _WORD.findall(text.lower())
-
-
-def content_stems(text: str) -> set[str]:
-    """The stems of a text's content words (no stopwords, no one-letter words)."""
-    return {stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1}
+from index.words import STOPWORDS, WORD, content_stems, stem, words
 
 
 class Vocabulary:
@@ -80,7 +51,7 @@ class Vocabulary:
 
     def repair(self, text: str) -> str:
         """The question with mistyped words replaced by the corpus spelling; other characters kept."""
-        return _WORD.sub(lambda m: self.correct(m.group(0)), text.lower())
+        return WORD.sub(lambda m: self.correct(m.group(0)), text.lower())
 
 
 def _within(a: str, b: str, limit: int) -> bool:
@@ -116,6 +87,25 @@ _ANSWER_TYPES: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
 ]
 
 
+# Patients and clinicians name the same things differently ("does it hurt?" / "painless"). A question using
+# a patient word is also read with the clinic's words for it. Small on purpose: each entry is a concept
+# patients ask about constantly, and the small model misses the link on short questions.
+PATIENT_WORDS: dict[str, str] = {
+    **dict.fromkeys(("hurt", "hurts", "painful", "sting", "stings", "ouch", "agony"), "pain painful painless"),
+    **dict.fromkeys(("cost", "costs", "price", "prices", "pricing", "expensive", "cheap", "fee", "fees"),
+                    "cost price fee"),
+    **dict.fromkeys(("kid", "kids", "child", "toddler", "teen", "teens", "teenager", "son", "daughter"),
+                    "children child"),
+    **dict.fromkeys(("insurance", "insured", "insurer", "coverage", "covered"), "insurance covered coverage plan"),
+}
+
+
+def expand(text: str) -> str:
+    """The question followed by the clinic's words for the patient words it uses."""
+    extra = {PATIENT_WORDS[w] for w in words(text) if w in PATIENT_WORDS}
+    return text if not extra else f"{text} ({' '.join(sorted(extra))})"
+
+
 @dataclass(frozen=True)
 class Query:
     """A question ready for scoring: repaired text, weighted content stems and expected answer shape."""
@@ -127,7 +117,7 @@ class Query:
     @classmethod
     def parse(cls, question: str, vocabulary: Vocabulary) -> Query:
         """Repair typos against the corpus and note what kind of answer the question wants."""
-        text = vocabulary.repair(question)
+        text = expand(vocabulary.repair(question))
         shapes = tuple(answer for asks, answer in _ANSWER_TYPES if asks.search(text))
         return cls(text=text, stems=frozenset(content_stems(text)), answer_shapes=shapes)
 
@@ -138,12 +128,20 @@ class Query:
         total = sum(vocabulary.idf(s) for s in self.stems)
         return sum(vocabulary.idf(s) for s in self.stems & sentence_stems) / total
 
-    def novelty(self, vocabulary: Vocabulary) -> float:
-        """Share of the question's (idf-weighted) content words that no article ever uses, 0..1."""
+    def unknown_words(self, vocabulary: Vocabulary) -> list[str]:
+        """The question's content words that no article uses in any form."""
+        return sorted({w for w in words(self.text) if w not in STOPWORDS and len(w) > 1
+                       and not vocabulary.df.get(stem(w))})
+
+    def novelty(self, vocabulary: Vocabulary, known: Iterable[str] = ()) -> float:
+        """Share of the question's (idf-weighted) content that no article mentions, 0..1.
+
+        `known` are unknown words the caller found a close synonym for in the corpus.
+        """
         if not self.stems:
             return 0.0
-        unknown = sum(vocabulary.idf(s) for s in self.stems if not vocabulary.df.get(s))
-        return unknown / sum(vocabulary.idf(s) for s in self.stems)
+        new = {stem(w) for w in self.unknown_words(vocabulary)} - {stem(w) for w in known}
+        return sum(vocabulary.idf(s) for s in new) / sum(vocabulary.idf(s) for s in self.stems)
 
     def shape_match(self, sentence: str) -> bool:
         """The sentence has the kind of fact the question asks for (a price, a duration, a count…)."""

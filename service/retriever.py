@@ -8,7 +8,7 @@ import numpy as np
 
 from index.embedder import Embedder
 from index.passage import Passage
-from index.store import IndexUnavailable, StoredIndex, read_index
+from index.store import IndexUnavailable, StoredIndex, all_vectors, read_index
 from service.query import Query, Vocabulary, content_stems
 
 PASSAGE_WEIGHT = 0.5  # share of the passage's own score in a hit's score; the rest is its best sentence
@@ -47,8 +47,8 @@ class Retriever:
         self.embedder = embedder
         self._passages = stored.passage_vectors
         self._sentences = stored.sentence_vectors
-        self._passage_matrix = _matrix(stored.passage_vectors)
-        self._sentence_matrix = _matrix(stored.sentence_vectors)
+        self._passage_matrix = all_vectors(stored.passage_vectors)
+        self._sentence_matrix = all_vectors(stored.sentence_vectors)
         self._first_sentence = np.zeros(len(stored.passages) + 1, dtype=np.int64)
         np.cumsum([len(p.sentences) for p in stored.passages], out=self._first_sentence[1:])
         self.vocabulary = Vocabulary(p.embed_text for p in stored.passages)
@@ -71,6 +71,13 @@ class Retriever:
     def embed(self, text: str) -> np.ndarray:
         """The question's vector (cached)."""
         return self.embedder.query(text)
+
+    def nearest_word(self, word: str) -> float:
+        """Similarity of a word to its nearest neighbour in the corpus vocabulary ("hurt" ~ "pain")."""
+        if self.stored.word_vectors.ntotal == 0:
+            return 0.0
+        scores, _ = self.stored.word_vectors.search(self.embed(word).reshape(1, -1), 1)
+        return float(scores[0][0])
 
     def search(self, query: Query, vector: np.ndarray, k: int) -> list[Hit]:
         """The `k` best passages for a question, best first."""
@@ -102,11 +109,3 @@ class Retriever:
         best = max(sentence_scores, default=passage_score)
         score = PASSAGE_WEIGHT * passage_score + (1 - PASSAGE_WEIGHT) * best
         return Hit(row, passage, score, passage_score, sentence_scores)
-
-
-def _matrix(index: object) -> np.ndarray:
-    """All vectors of a flat FAISS index as one array (a clinic's corpus fits in memory many times over)."""
-    ntotal = getattr(index, "ntotal")
-    if ntotal == 0:
-        return np.zeros((0, getattr(index, "d")), dtype=np.float32)
-    return getattr(index, "reconstruct_n")(0, ntotal)

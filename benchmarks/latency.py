@@ -1,0 +1,620 @@
+"""Latency benchmark: how fast the real `clinicbot serve` answers patient questions over HTTP.
+
+What it measures, with the default model (all-MiniLM-L6-v2) and the clinic's own articles (`corpus/`):
+
+* index build time: `clinicbot index` over `corpus/` into a temporary folder (wall clock, model load included);
+* start-up time: from starting `clinicbot serve` as a subprocess to `GET /readyz` answering 200;
+* `POST /api/ask` latency (p50/p95/p99) and throughput (requests per second) at concurrency 1 and 16,
+  with keep-alive HTTP clients (httpx, one per thread) on 127.0.0.1, for
+  - a "cold" pass: every question text is new to the server (a distinct number is appended), so each one
+    pays for its embedding, and
+  - a "warm" pass: the same questions again, served from the server's query-embedding cache;
+* peak RSS of the server process (VmHWM from /proc/PID/status, read after the load);
+* an in-process profile of one answer (emergency check, parsing/typo repair, embedding, search, whole ask),
+  so a missed target can be traced to where the time goes.
+
+The questions are `benchmarks/questions.txt` (answerable, typos, off-topic, emergencies). Every load run is
+bounded by a request count and a time limit. Targets: p50 <= 15 ms at concurrency 1, >= 100 requests/s at
+concurrency 16, peak RSS <= 600 MB. `--write` puts the results into the "Latency" section of
+docs/benchmarks.md.
+
+Run from the repository root: `.venv/bin/python benchmarks/latency.py [--write]`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+DEFAULT_QUESTIONS = REPO_ROOT / "benchmarks" / "questions.txt"
+DOC_PATH = REPO_ROOT / "docs" / "benchmarks.md"
+SECTION = "Latency"
+BEGIN, END = "<!-- latency:begin (written by benchmarks/latency.py --write) -->", "<!-- latency:end -->"
+
+TARGET_P50_MS = 15.0  # at concurrency 1
+TARGET_RPS = 100.0  # at concurrency 16
+TARGET_RSS_MB = 600.0
+
+TextFor = Callable[[int], str]  # request number -> question text
+
+
+# --------------------------------------------------------------------------- questions
+
+
+def load_questions(path: Path) -> list[tuple[str, str]]:
+    """(kind, question) pairs from a questions file; "# [kind]" lines start a group."""
+    kind = "question"
+    out: list[tuple[str, str]] = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        header = re.fullmatch(r"#\s*\[([^\]]+)\]", line)
+        if header:
+            kind = header.group(1).strip()
+            continue
+        if line.startswith("#"):
+            continue
+        out.append((kind, line))
+    if not out:
+        raise SystemExit(f"no questions in {path}")
+    return out
+
+
+# --------------------------------------------------------------------------- machine and process facts
+
+
+def machine() -> dict[str, Any]:
+    """CPU count (as nproc sees it), CPU model and RAM of this machine."""
+    cpu = platform.processor() or "unknown CPU"
+    ram_kb = 0
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram_kb = int(line.split()[1])
+                break
+    except OSError:
+        pass
+    return {"nproc": len(os.sched_getaffinity(0)), "cpu": cpu, "ram_gib": round(ram_kb / 1024 / 1024, 1)}
+
+
+def proc_status_mb(pid: int, key: str) -> float:
+    """A memory field of /proc/PID/status (VmHWM = peak RSS, VmRSS = current RSS) in MB (10^6 bytes)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024 / 1e6
+    raise KeyError(key)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _cpu_jiffies() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def _proc_jiffies(pid: int) -> int:
+    """CPU time (user + system, all threads) of a process in jiffies."""
+    try:
+        rest = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(rest[11]) + int(rest[12])
+
+
+@dataclass
+class CpuShare:
+    """CPU used while measuring: by the given processes plus this one, and by everything else."""
+
+    own_pct: float = float("nan")
+    other_pct: float = float("nan")
+
+
+@contextmanager
+def cpu_share(pids: Sequence[int] = ()) -> Iterator[CpuShare]:
+    """Share of all CPUs used inside the block by this process + `pids`, and by other processes."""
+    share = CpuShare()
+    tick = os.sysconf("SC_CLK_TCK")
+    busy0, total0 = _cpu_jiffies()
+    own0 = sum(os.times()[:2]) * tick + sum(_proc_jiffies(p) for p in pids)
+    try:
+        yield share
+    finally:
+        busy1, total1 = _cpu_jiffies()
+        own = sum(os.times()[:2]) * tick + sum(_proc_jiffies(p) for p in pids) - own0
+        if total1 > total0:
+            share.own_pct = 100.0 * own / (total1 - total0)
+            share.other_pct = max(0.0, 100.0 * (busy1 - busy0 - own) / (total1 - total0))
+
+
+def wait_quiet(max_wait_s: float, threshold_pct: float = 15.0) -> float:
+    """Wait (up to `max_wait_s`) until other processes use under `threshold_pct` of the CPUs for 3 s."""
+    started = time.monotonic()
+    while True:
+        with cpu_share() as share:
+            time.sleep(3)
+        if share.other_pct < threshold_pct or time.monotonic() - started > max_wait_s:
+            return share.other_pct
+        print(f"  machine busy ({share.other_pct:.0f} % CPU used by other processes); waiting ...", file=sys.stderr)
+
+
+def clinicbot_command() -> list[str]:
+    """The `clinicbot` console script of this interpreter's environment (or `python -m service.cli`)."""
+    script = Path(sys.executable).parent / "clinicbot"
+    if script.is_file():
+        return [str(script)]
+    found = shutil.which("clinicbot")
+    return [found] if found else [sys.executable, "-m", "service.cli"]
+
+
+def child_env() -> dict[str, str]:
+    """The environment for clinicbot subprocesses: offline, nothing else changed."""
+    env = dict(os.environ)
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    return env
+
+
+# --------------------------------------------------------------------------- build and serve
+
+
+@dataclass
+class BuildResult:
+    wall_s: float  # process start to exit: interpreter, imports, model load, build
+    builder_s: float  # what the builder itself reports (reading, splitting, embedding, writing)
+    line: str
+
+
+def build(corpus: Path, index_dir: Path) -> BuildResult:
+    """`clinicbot index --corpus CORPUS --index-dir INDEX_DIR`, timed."""
+    cmd = [*clinicbot_command(), "index", "--corpus", str(corpus), "--index-dir", str(index_dir), "--quiet"]
+    started = time.perf_counter()
+    done = subprocess.run(cmd, cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=900,
+                          check=False)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"clinicbot index failed ({done.returncode}):\n{done.stderr}")
+    line = done.stdout.strip().splitlines()[-1]
+    match = re.search(r" in ([0-9.]+) s ", line)
+    return BuildResult(wall, float(match.group(1)) if match else float("nan"), line)
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+    ready_s: float
+
+    def stop(self) -> None:
+        """Ctrl-C the server (uvicorn shuts down cleanly), kill it if it does not exit."""
+        if self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+
+def start_server(index_dir: Path, log_path: Path, timeout_s: float = 180.0) -> Server:
+    """Start `clinicbot serve` on a free port of 127.0.0.1 and wait for /readyz; time to ready is measured."""
+    port = free_port()
+    cmd = [*clinicbot_command(), "serve", "--index-dir", str(index_dir), "--host", "127.0.0.1", "--port", str(port)]
+    with open(log_path, "wb") as log:  # the child keeps its own descriptor
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=child_env(), stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    with httpx.Client(base_url=base_url, timeout=2.0) as client:
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"clinicbot serve exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            if time.perf_counter() - started > timeout_s:
+                proc.kill()
+                raise SystemExit(f"clinicbot serve not ready after {timeout_s:.0f} s")
+            try:
+                if client.get("/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.02)
+    return Server(proc, base_url, log_path, time.perf_counter() - started)
+
+
+# --------------------------------------------------------------------------- load
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The p-th percentile (0..100) with linear interpolation between closest ranks."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * p / 100
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+@dataclass
+class LoadResult:
+    name: str
+    concurrency: int
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    errors: int = 0
+    wall_s: float = 0.0
+    stopped_by_time: bool = False
+    cpu: CpuShare = field(default_factory=CpuShare)
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies_ms) / self.wall_s if self.wall_s else float("nan")
+
+    def p(self, q: float) -> float:
+        return percentile(self.latencies_ms, q)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "pass": self.name, "concurrency": self.concurrency, "requests": len(self.latencies_ms),
+            "errors": self.errors, "p50_ms": self.p(50), "p95_ms": self.p(95), "p99_ms": self.p(99),
+            "mean_ms": statistics.fmean(self.latencies_ms) if self.latencies_ms else float("nan"),
+            "rps": self.rps, "wall_s": self.wall_s, "stopped_by_time": self.stopped_by_time,
+            "statuses": dict(self.statuses), "cpu_pct_server_client": self.cpu.own_pct,
+            "cpu_pct_other": self.cpu.other_pct,
+        }
+
+
+def run_load(
+    base_url: str, name: str, text_for: TextFor, concurrency: int, max_requests: int, max_seconds: float,
+    server_pid: int | None = None,
+) -> LoadResult:
+    """Send up to `max_requests` questions with `concurrency` threads (one keep-alive client each), time-bounded."""
+    result = LoadResult(name, concurrency)
+    lock = threading.Lock()
+    next_number = 0
+    barrier = threading.Barrier(concurrency + 1)
+    deadline = [0.0]
+
+    def take() -> int | None:
+        nonlocal next_number
+        with lock:
+            if next_number >= max_requests:
+                return None
+            if time.perf_counter() > deadline[0]:
+                result.stopped_by_time = True
+                return None
+            number = next_number
+            next_number += 1
+            return number
+
+    def worker() -> None:
+        with httpx.Client(base_url=base_url, timeout=60.0) as client:
+            client.get("/healthz")  # open the keep-alive connection before timing starts
+            barrier.wait()
+            while (number := take()) is not None:
+                t0 = time.perf_counter()
+                try:
+                    response = client.post("/api/ask", json={"question": text_for(number)})
+                    elapsed = (time.perf_counter() - t0) * 1000
+                    ok = response.status_code == 200
+                    status = response.json().get("status", "?") if ok else f"http {response.status_code}"
+                except httpx.HTTPError as exc:
+                    elapsed, ok, status = (time.perf_counter() - t0) * 1000, False, type(exc).__name__
+                with lock:
+                    if ok:
+                        result.latencies_ms.append(elapsed)
+                    else:
+                        result.errors += 1
+                    result.statuses[status] += 1
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    with cpu_share([server_pid] if server_pid else []) as share:
+        deadline[0] = time.perf_counter() + max_seconds  # set before the workers are released
+        barrier.wait()
+        started = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        result.wall_s = time.perf_counter() - started
+    result.cpu = share
+    return result
+
+
+# --------------------------------------------------------------------------- in-process profile
+
+
+def profile(index_dir: Path, questions: list[tuple[str, str]], repeats: int) -> dict[str, float]:
+    """Mean and median ms per stage of `Answerer.ask`, measured in this process (no HTTP)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from service.app import load_answerer
+    from service.safety import detect_emergency
+    from service.settings import Settings
+
+    settings = Settings(index_dir=index_dir)
+    t0 = time.perf_counter()
+    answerer = load_answerer(settings)
+    load_s = time.perf_counter() - t0
+    retriever = answerer.retriever
+    k = max(10, settings.max_sources * 3)
+    stages: dict[str, list[float]] = {s: [] for s in ("emergency", "parse", "embed", "search", "ask_cold", "ask_warm")}
+    texts = [q for _, q in questions]
+    for text in texts[:5]:  # first calls pay for lazy initialisation
+        answerer.ask(text + " warmup")
+    serial = 0
+    for _ in range(repeats):
+        for text in texts:
+            serial += 1
+            t = time.perf_counter()
+            emergency = detect_emergency(text)
+            stages["emergency"].append((time.perf_counter() - t) * 1000)
+            if emergency is None:
+                t = time.perf_counter()
+                query = retriever.parse(text)
+                stages["parse"].append((time.perf_counter() - t) * 1000)
+                t = time.perf_counter()
+                vector = retriever.embedder.encode([f"{query.text} #{serial}"])[0]  # never cached
+                stages["embed"].append((time.perf_counter() - t) * 1000)
+                t = time.perf_counter()
+                retriever.search(query, vector, k=k)
+                stages["search"].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            answerer.ask(f"{text} #p{serial}")
+            stages["ask_cold"].append((time.perf_counter() - t) * 1000)
+            answerer.ask(text)  # make sure it is cached
+            t = time.perf_counter()
+            answerer.ask(text)
+            stages["ask_warm"].append((time.perf_counter() - t) * 1000)
+    out: dict[str, float] = {"load_s": load_s}
+    for stage, values in stages.items():
+        out[f"{stage}_mean_ms"] = statistics.fmean(values) if values else float("nan")
+        out[f"{stage}_p50_ms"] = statistics.median(values) if values else float("nan")
+    return out
+
+
+def code_state() -> str:
+    """The commit measured, and which source files differ from it (the working tree is what runs)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain", "--", "index", "service"], cwd=REPO_ROOT,
+                                capture_output=True, text=True, check=True).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (no git)"
+    changed = sorted(line[3:] for line in status if line.strip())
+    return f"commit {head}" + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
+
+
+# --------------------------------------------------------------------------- report
+
+
+def ok(flag: bool) -> str:
+    return "met" if flag else "**missed**"
+
+
+def markdown(facts: dict[str, Any]) -> str:
+    """The report: the part of docs/benchmarks.md this script owns."""
+    m = facts["machine"]
+    runs = {(r["pass"], r["concurrency"]): r for r in facts["runs"]}
+    lines = [
+        (f"Measured {facts['date']} ({facts['code']}) on {m['cpu']}, "
+         f"nproc = {m['nproc']}, {m['ram_gib']} GiB RAM; "
+        f"model {facts['model']}; corpus `{facts['corpus']}` ({facts['build_line']}). "
+        f"Client (httpx, keep-alive, one client per thread) and server share the machine, on 127.0.0.1. "
+        f"{facts['questions']} questions from `benchmarks/questions.txt` ({facts['kinds']})."),
+        "",
+        "| step | time |",
+        "|---|---|",
+        (f"| index build, `clinicbot index` wall clock (model load included) | {facts['build_wall_s']:.1f} s "
+        f"(other processes used {facts['build_other_cpu_pct']:.0f} % of the CPUs meanwhile) |"),
+        f"| index build, builder's own time (split + embed + write) | {facts['build_builder_s']:.2f} s |",
+        f"| server start to `/readyz` 200 | {facts['ready_s']:.1f} s |",
+        f"| first `POST /api/ask` after ready | {facts['first_ask_ms']:.0f} ms |",
+        "",
+        ("| pass | concurrency | requests | p50 ms | p95 ms | p99 ms | req/s | errors | CPU: server + client "
+        "| CPU: other processes |"),
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in facts["runs"]:
+        timed = " (time limit)" if r["stopped_by_time"] else ""
+        lines.append(
+            f"| {r['pass']} | {r['concurrency']} | {r['requests']}{timed} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} "
+            f"| {r['p99_ms']:.1f} | {r['rps']:.0f} | {r['errors']} | {r['cpu_pct_server_client']:.0f} % "
+            f"| {r['cpu_pct_other']:.0f} % |"
+        )
+    cold1, warm1 = runs[("cold", 1)], runs[("warm", 1)]
+    cold16, warm16 = runs[("cold", 16)], runs[("warm", 16)]
+    rss = facts["peak_rss_mb"]
+    lines += [
+        "",
+        (f"Peak RSS of the server (VmHWM): **{rss:.0f} MB** (RSS when ready: {facts['ready_rss_mb']:.0f} MB, "
+        f"after the load: {facts['end_rss_mb']:.0f} MB)."),
+        "",
+        "| target | cold | warm | verdict |",
+        "|---|---|---|---|",
+        (f"| p50 <= {TARGET_P50_MS:.0f} ms at concurrency 1 | {cold1['p50_ms']:.1f} ms | {warm1['p50_ms']:.1f} ms "
+        f"| cold {ok(cold1['p50_ms'] <= TARGET_P50_MS)}, warm {ok(warm1['p50_ms'] <= TARGET_P50_MS)} |"),
+        (f"| >= {TARGET_RPS:.0f} req/s at concurrency 16 | {cold16['rps']:.0f} | {warm16['rps']:.0f} "
+        f"| cold {ok(cold16['rps'] >= TARGET_RPS)}, warm {ok(warm16['rps'] >= TARGET_RPS)} |"),
+        f"| peak RSS <= {TARGET_RSS_MB:.0f} MB | {rss:.0f} MB | | {ok(rss <= TARGET_RSS_MB)} |",
+        "",
+        "Replies (cold, concurrency 1): "
+        + ", ".join(f"{k} {v}" for k, v in sorted(cold1["statuses"].items()))
+        + "; (warm, concurrency 1): "
+        + ", ".join(f"{k} {v}" for k, v in sorted(warm1["statuses"].items()))
+        + ".",
+    ]
+    prof = facts.get("profile")
+    if prof:
+        http = warm1["p50_ms"] - prof["ask_warm_p50_ms"]
+        lines += [
+            "",
+            ("Where the time of one answer goes (in-process, no HTTP; median ms over the questions; "
+            "parse/embed/search only for non-emergency questions):"),
+            "",
+            ("| emergency check | parse + typo repair | embed (uncached) | search | whole ask, cold | whole ask, warm "
+            "| HTTP + framework (warm p50 over HTTP minus in-process) |"),
+            "|---|---|---|---|---|---|---|",
+            (f"| {prof['emergency_p50_ms']:.2f} | {prof['parse_p50_ms']:.2f} | {prof['embed_p50_ms']:.2f} "
+            f"| {prof['search_p50_ms']:.2f} | {prof['ask_cold_p50_ms']:.2f} | {prof['ask_warm_p50_ms']:.2f} "
+            f"| {http:.2f} |"),
+        ]
+    return "\n".join(lines)
+
+
+def update_doc(path: Path, section: str, body: str) -> None:
+    """Replace the marked block of `## section` in `path` (adding the section or the markers if missing)."""
+    block = f"{BEGIN}\n{body}\n{END}"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if BEGIN in text and END in text:
+        start, end = text.index(BEGIN), text.index(END) + len(END)
+        text = text[:start] + block + text[end:]
+    else:
+        heading = re.search(rf"^## {re.escape(section)}\s*$", text, re.MULTILINE)
+        if heading:
+            text = text[: heading.end()] + "\n\n" + block + "\n" + text[heading.end():]
+        else:
+            text = text.rstrip("\n") + f"\n\n## {section}\n\n{block}\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", type=Path, default=REPO_ROOT / "corpus", help="articles to index (default: corpus/)")
+    ap.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS, help="questions file")
+    ap.add_argument("--requests", type=int, default=400, help="requests per run at concurrency 1 (default 400)")
+    ap.add_argument("--requests-concurrent", type=int, default=1600,
+                    help="requests per run at the higher concurrency (default 1600)")
+    ap.add_argument("--concurrency", type=int, default=16, help="the higher concurrency (default 16)")
+    ap.add_argument("--max-seconds", type=float, default=20.0, help="time limit of each run (default 20)")
+    ap.add_argument("--profile-repeats", type=int, default=3, help="passes over the questions in the profile; 0 = none")
+    ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
+                    help="before building and before the load, wait up to this long for other processes "
+                         "to leave the CPUs idle (shared machines)")
+    ap.add_argument("--json", type=Path, help="also write the raw results here")
+    ap.add_argument("--write", action="store_true", help=f"update the '{SECTION}' section of {DOC_PATH.name}")
+    args = ap.parse_args(argv)
+
+    from service.settings import Settings
+
+    questions = load_questions(args.questions)
+    texts = [q for _, q in questions]
+    kinds = Counter(kind for kind, _ in questions)
+    facts: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "code": code_state(),
+        "machine": machine(), "model": Settings().model, "corpus": os.path.relpath(args.corpus, REPO_ROOT),
+        "questions": len(texts), "kinds": ", ".join(f"{v} {k}" for k, v in kinds.items()),
+    }
+    with tempfile.TemporaryDirectory(prefix="clinicbot-latency-") as tmp:
+        index_dir = Path(tmp) / "index"
+        if args.wait_quiet > 0:
+            wait_quiet(args.wait_quiet)
+        print(f"building the index of {args.corpus} ...", file=sys.stderr)
+        with cpu_share() as build_cpu:
+            built = build(args.corpus, index_dir)
+        facts["build_other_cpu_pct"] = build_cpu.other_pct
+        facts.update(build_wall_s=built.wall_s, build_builder_s=built.builder_s, build_line=built.line)
+        print(f"  {built.line} (wall {built.wall_s:.1f} s)", file=sys.stderr)
+
+        server = start_server(index_dir, Path(tmp) / "server.log")
+        try:
+            pid = server.proc.pid
+            facts["ready_s"] = server.ready_s
+            facts["ready_rss_mb"] = proc_status_mb(pid, "VmRSS")
+            print(f"server ready in {server.ready_s:.1f} s (pid {pid})", file=sys.stderr)
+            with httpx.Client(base_url=server.base_url, timeout=60.0) as client:
+                t0 = time.perf_counter()
+                client.post("/api/ask", json={"question": texts[0] + " #first"}).raise_for_status()
+                facts["first_ask_ms"] = (time.perf_counter() - t0) * 1000
+                for i in range(20):  # warm up the code paths (not the cache: every text is new)
+                    client.post("/api/ask", json={"question": f"{texts[i % len(texts)]} #warmup{i}"})
+
+            if args.wait_quiet > 0:
+                wait_quiet(args.wait_quiet)
+            serial = [0]  # cold texts must never repeat across runs
+            lock = threading.Lock()
+
+            def cold_text(n: int) -> str:
+                with lock:
+                    serial[0] += 1
+                    return f"{texts[n % len(texts)]} #{serial[0]}"
+
+            def warm_text(n: int) -> str:
+                return texts[n % len(texts)]
+
+            runs: list[LoadResult] = []
+            plan: list[tuple[str, TextFor, int, int]] = [
+                ("cold", cold_text, 1, args.requests),
+                ("cold", cold_text, args.concurrency, args.requests_concurrent),
+            ]
+            for name, text_for, conc, count in plan:
+                print(f"{name} pass, concurrency {conc} ...", file=sys.stderr)
+                runs.append(run_load(server.base_url, name, text_for, conc, count, args.max_seconds, pid))
+            # prime the cache with every question once, then repeat them
+            run_load(server.base_url, "prime", warm_text, 1, len(texts), args.max_seconds, pid)
+            for conc, count in ((1, args.requests), (args.concurrency, args.requests_concurrent)):
+                print(f"warm pass, concurrency {conc} ...", file=sys.stderr)
+                runs.append(run_load(server.base_url, "warm", warm_text, conc, count, args.max_seconds, pid))
+            facts["peak_rss_mb"] = proc_status_mb(pid, "VmHWM")
+            facts["end_rss_mb"] = proc_status_mb(pid, "VmRSS")
+            facts["runs"] = [r.summary() for r in runs]
+        finally:
+            server.stop()
+
+        if args.profile_repeats > 0:
+            print("profiling one answer in-process ...", file=sys.stderr)
+            facts["profile"] = profile(index_dir, questions, args.profile_repeats)
+
+    report = markdown(facts)
+    print(report)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(facts, indent=1), encoding="utf-8")
+    if args.write:
+        update_doc(DOC_PATH, SECTION, report)
+        print(f"updated the '{SECTION}' section of {DOC_PATH}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

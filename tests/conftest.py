@@ -1,0 +1,72 @@
+"""Shared fixtures: the real model, a real index over the clinic's articles plus the test articles, the real app.
+
+Expensive things (model, index, app) are built once per session.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from index.builder import build_index
+from index.embedder import Embedder
+from service.app import create_app
+from service.settings import Settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+TEST_ARTICLES = ROOT / "tests" / "articles"
+CLINIC = {
+    "clinic_name": "Harbour Acupuncture",
+    "clinic_phone": "+1 555 0100",
+    "clinic_email": "hello@harbour.test",
+    "clinic_booking_url": "https://harbour.test/book",
+}
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The default model, loaded once."""
+    return Embedder("all-MiniLM-L6-v2")
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The clinic's articles (corpus/) plus the test articles, so retrieval must choose between them."""
+    folder = tmp_path_factory.mktemp("corpus")
+    for path in [*(ROOT / "corpus").iterdir(), *TEST_ARTICLES.iterdir()]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def index_dir(corpus_dir: Path, embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real index over the test corpus."""
+    target = tmp_path_factory.mktemp("var") / "index"
+    build_index(corpus_dir, target, embedder)
+    return target
+
+
+@pytest.fixture(scope="session")
+def settings(index_dir: Path, corpus_dir: Path) -> Settings:
+    """Settings pointing at the test index, with a clinic's contact details."""
+    return Settings(index_dir=index_dir, corpus_dir=corpus_dir, **CLINIC)
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings, embedder: Embedder) -> Iterator[TestClient]:
+    """The real app, started once."""
+    with TestClient(create_app(settings, embedder)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def questions() -> dict[str, list]:  # type: ignore[type-arg]
+    """The patient question set (tests/questions.yaml)."""
+    with open(ROOT / "tests" / "questions.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)  # type: ignore[no-any-return]

@@ -1,0 +1,35 @@
+"""Every setting is documented in the README's settings table, with its variable and default."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.settings import Settings
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", list(Settings.model_fields))
+def test_setting_is_in_readme(name: str) -> None:
+    field = Settings.model_fields[name]
+    row = next((line for line in README.splitlines() if line.startswith(f"| `{name}` |")), None)
+    assert row is not None, f"README settings table has no row for {name}"
+    assert f"`CLINICBOT_{name.upper()}`" in row
+    default = field.default
+    assert (f"`{default}`" in row) if default != "" else "(empty)" in row
+    assert field.description and field.description in row
+
+
+def test_environment_overrides_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLINICBOT_EMERGENCY_NUMBER", "112")
+    monkeypatch.setenv("CLINICBOT_PORT", "9000")
+    settings = Settings()
+    assert settings.emergency_number == "112" and settings.port == 9000
+    assert Settings(port=9100).port == 9100
+
+
+def test_bad_setting_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLINICBOT_PORT", "not-a-port")
+    with pytest.raises(ValueError, match="port"):
+        Settings()
