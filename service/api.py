@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from service.answerer import Answerer
 from service.errors import error_response
-from service.schemas import AskRequest, AskResponse, SearchResponse
+from service.schemas import AskRequest, AskResponse, Feedback, SearchResponse, WidgetConfig
 
 router = APIRouter()
 
@@ -33,6 +33,21 @@ def search(
     """Ranked passages with scores, as the retriever sees them."""
     bot = answerer(request)
     return bot.search(q, k or bot.settings.search_k)
+
+
+@router.post("/api/feedback", status_code=202, tags=["patients"])
+def feedback(body: Feedback) -> dict[str, str]:
+    """Record whether an answer helped (validated now; stored by the staff-insights feature)."""
+    return {"status": "accepted", "id": body.id}
+
+
+@router.get("/api/widget-config", response_model=WidgetConfig, tags=["patients"])
+def widget_config(request: Request) -> WidgetConfig:
+    """The clinic's contact details and the widget's defaults."""
+    s = request.app.state.settings
+    return WidgetConfig(clinic_name=s.clinic_name, phone=s.clinic_phone, email=s.clinic_email,
+                        booking_url=s.clinic_booking_url, emergency_number=s.emergency_number,
+                        title=s.widget_title, greeting=s.widget_greeting, starters=s.starter_questions)
 
 
 @router.get("/healthz", tags=["ops"])

@@ -5,12 +5,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from index.embedder import Embedder
 from service.answerer import Answerer
 from service.api import router
 from service.errors import error_response, install_error_handlers
+from service.pages import WEB
+from service.pages import router as pages_router
 from service.retriever import Retriever
 from service.settings import Settings
 
@@ -84,6 +88,12 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     )
     app.state.settings = settings
     app.add_middleware(BodyLimit)
+    if settings.allowed_origins:
+        # Only the clinic's own sites may call the API from a browser; no cookies cross origins.
+        app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_credentials=False,
+                           allow_methods=["GET", "POST"], allow_headers=["Content-Type"], max_age=600)
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     return app

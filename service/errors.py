@@ -1,15 +1,18 @@
 """One error shape for the whole JSON API: {"error": {"status", "code", "message", "details"}}."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.store import IndexUnavailable
 from service.answerer import QuestionError
+
+log = logging.getLogger(__name__)
 
 _CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -38,10 +41,29 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
     return error_response(422, f"invalid request: {readable}", details)
 
 
-async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page (not the JSON API) gets the HTML error page."""
+    path = request.url.path
+    if path.startswith("/api/") or path in ("/healthz", "/readyz"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def html_error(request: Request, status: int, message: str) -> Response:
+    """The one HTML error page."""
+    from service.pages import render  # pages import errors' neighbours; keep this edge lazy
+
+    headline = {404: "Page not found", 405: "Not allowed", 500: "Something went wrong"}.get(status, "Error")
+    return render(request, "error.html", {"status": status, "headline": headline, "message": message}, status)
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> Response:
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
     if exc.status_code == 404 and message == "Not Found":
-        message = f"no such endpoint: {request.method} {request.url.path}"
+        message = f"no such page: {request.url.path}" if wants_html(request) else \
+            f"no such endpoint: {request.method} {request.url.path}"
+    if wants_html(request):
+        return html_error(request, exc.status_code, message)
     return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
 
 
@@ -53,8 +75,12 @@ async def _unavailable(request: Request, exc: IndexUnavailable) -> JSONResponse:
     return error_response(503, str(exc))
 
 
-async def _crash(request: Request, exc: Exception) -> JSONResponse:
-    return error_response(500, "internal error: the problem was logged; please try again")
+async def _crash(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    message = "internal error: the problem was logged; please try again"
+    if wants_html(request):
+        return html_error(request, 500, message)
+    return error_response(500, message)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -63,3 +63,24 @@ class SearchResponse(BaseModel):
     query: str
     k: int
     results: list[SearchHit]
+
+
+class Feedback(BaseModel):
+    """A visitor's thumbs up or down on one answer."""
+
+    id: str = Field(min_length=8, max_length=64, pattern=r"^[0-9a-f]+$", description="The answer's id.")
+    helpful: bool
+    comment: str = Field("", max_length=1000)
+
+
+class WidgetConfig(BaseModel):
+    """What the widget needs to know about the clinic."""
+
+    clinic_name: str
+    phone: str
+    email: str
+    booking_url: str
+    emergency_number: str
+    title: str
+    greeting: str
+    starters: list[str]

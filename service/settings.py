@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_STARTERS = ["Does it hurt?", "How many sessions will I need?", "Does insurance cover it?"]
 
 
 class Settings(BaseSettings):
@@ -34,3 +36,30 @@ class Settings(BaseSettings):
     clinic_email: str = Field("", description="The clinic's e-mail address, offered when the articles do not answer.")
     clinic_booking_url: str = Field("", description="The clinic's booking or contact page, offered when the articles do not answer.")
     emergency_number: str = Field("911", description="Emergency telephone number shown for emergencies.")
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Web origins (comma-separated) whose pages may embed the widget and call the API (CORS).",
+    )
+    widget_title: str = Field("Ask the clinic", description="Default title of the chat widget.")
+    widget_greeting: str = Field(
+        "Hi! Ask me about our treatments. I answer from the clinic's own articles.",
+        description="Default greeting the chat widget opens with.",
+    )
+    starter_questions: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_STARTERS),
+        description="Default starter questions (separated by |) shown before the first message.",
+    )
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("starter_questions", mode="before")
+    @classmethod
+    def _split_starters(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [q.strip() for q in value.split("|") if q.strip()]
+        return value
