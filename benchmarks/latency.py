@@ -60,6 +60,9 @@ TARGET_RPS = 100.0  # at concurrency 16
 TARGET_RSS_MB = 600.0
 
 TextFor = Callable[[int], str]  # request number -> question text
+# Cold requests must be new to the server's embedding cache without changing what is asked: each gets a
+# distinct run of filler words that are all stopwords (no new content word, no typo to repair).
+FILLERS = ("ok", "so", "also", "please", "really", "just", "okay", "pls", "now", "then")
 
 
 # --------------------------------------------------------------------------- questions
@@ -83,6 +86,34 @@ def load_questions(path: Path) -> list[tuple[str, str]]:
     if not out:
         raise SystemExit(f"no questions in {path}")
     return out
+
+
+def fillers() -> tuple[str, ...]:
+    """The filler words that the running code treats as stopwords."""
+    import importlib
+
+    stopwords: frozenset[str] = frozenset()
+    for module in ("index.words", "service.query"):  # where the stopword list lives has moved before
+        try:
+            stopwords = frozenset(importlib.import_module(module).STOPWORDS)
+            break
+        except (ImportError, AttributeError):
+            continue
+    if not stopwords:
+        return FILLERS
+    usable = tuple(w for w in FILLERS if w in stopwords)
+    return usable if len(usable) >= 2 else FILLERS
+
+
+def unique_variant(text: str, n: int, words: Sequence[str]) -> str:
+    """`text` prefixed with the n-th distinct run of filler words ("ok so", "so also please", ...)."""
+    base = len(words)
+    run = [words[n % base]]
+    n //= base
+    while n:
+        run.append(words[n % base])
+        n //= base
+    return f"{' '.join(run)}, {text}"
 
 
 # --------------------------------------------------------------------------- machine and process facts
@@ -233,13 +264,14 @@ class Server:
             self.proc.wait(timeout=5)
 
 
-def start_server(index_dir: Path, log_path: Path, timeout_s: float = 180.0) -> Server:
+def start_server(index_dir: Path, log_path: Path, extra_env: dict[str, str], timeout_s: float = 180.0) -> Server:
     """Start `clinicbot serve` on a free port of 127.0.0.1 and wait for /readyz; time to ready is measured."""
     port = free_port()
     cmd = [*clinicbot_command(), "serve", "--index-dir", str(index_dir), "--host", "127.0.0.1", "--port", str(port)]
     with open(log_path, "wb") as log:  # the child keeps its own descriptor
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=child_env(), stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env={**child_env(), **extra_env}, stdout=log,
+                                stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
     with httpx.Client(base_url=base_url, timeout=2.0) as client:
         while True:
@@ -437,7 +469,9 @@ def markdown(facts: dict[str, Any]) -> str:
          f"nproc = {m['nproc']}, {m['ram_gib']} GiB RAM; "
         f"model {facts['model']}; corpus `{facts['corpus']}` ({facts['build_line']}). "
         f"Client (httpx, keep-alive, one client per thread) and server share the machine, on 127.0.0.1. "
-        f"{facts['questions']} questions from `benchmarks/questions.txt` ({facts['kinds']})."),
+        f"{facts['questions']} questions from `benchmarks/questions.txt` ({facts['kinds']}); "
+        + (f"server environment: {', '.join(f'{k}={v}' for k, v in facts['server_env'].items())}."
+           if facts.get("server_env") else "server started as `make run` would (no extra environment).")),
         "",
         "| step | time |",
         "|---|---|",
@@ -531,12 +565,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
                     help="before building and before the load, wait up to this long for other processes "
                          "to leave the CPUs idle (shared machines)")
+    ap.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="extra environment variable for the server (what-if runs, e.g. OMP_NUM_THREADS=1)")
     ap.add_argument("--json", type=Path, help="also write the raw results here")
     ap.add_argument("--write", action="store_true", help=f"update the '{SECTION}' section of {DOC_PATH.name}")
     args = ap.parse_args(argv)
 
     from service.settings import Settings
 
+    server_env = dict(item.split("=", 1) for item in args.server_env)
     questions = load_questions(args.questions)
     texts = [q for _, q in questions]
     kinds = Counter(kind for kind, _ in questions)
@@ -544,6 +581,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "code": code_state(),
         "machine": machine(), "model": Settings().model, "corpus": os.path.relpath(args.corpus, REPO_ROOT),
         "questions": len(texts), "kinds": ", ".join(f"{v} {k}" for k, v in kinds.items()),
+        "server_env": server_env,
     }
     with tempfile.TemporaryDirectory(prefix="clinicbot-latency-") as tmp:
         index_dir = Path(tmp) / "index"
@@ -556,7 +594,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         facts.update(build_wall_s=built.wall_s, build_builder_s=built.builder_s, build_line=built.line)
         print(f"  {built.line} (wall {built.wall_s:.1f} s)", file=sys.stderr)
 
-        server = start_server(index_dir, Path(tmp) / "server.log")
+        server = start_server(index_dir, Path(tmp) / "server.log", server_env)
         try:
             pid = server.proc.pid
             facts["ready_s"] = server.ready_s
@@ -564,20 +602,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"server ready in {server.ready_s:.1f} s (pid {pid})", file=sys.stderr)
             with httpx.Client(base_url=server.base_url, timeout=60.0) as client:
                 t0 = time.perf_counter()
-                client.post("/api/ask", json={"question": texts[0] + " #first"}).raise_for_status()
+                client.post("/api/ask", json={"question": "hi, " + texts[0]}).raise_for_status()
                 facts["first_ask_ms"] = (time.perf_counter() - t0) * 1000
                 for i in range(20):  # warm up the code paths (not the cache: every text is new)
-                    client.post("/api/ask", json={"question": f"{texts[i % len(texts)]} #warmup{i}"})
+                    client.post("/api/ask", json={"question": f"hello {i}, {texts[i % len(texts)]}"})
 
-            if args.wait_quiet > 0:
-                wait_quiet(args.wait_quiet)
             serial = [0]  # cold texts must never repeat across runs
             lock = threading.Lock()
+
+            filler_words = fillers()
 
             def cold_text(n: int) -> str:
                 with lock:
                     serial[0] += 1
-                    return f"{texts[n % len(texts)]} #{serial[0]}"
+                    number = serial[0]
+                return unique_variant(texts[n % len(texts)], number, filler_words)
 
             def warm_text(n: int) -> str:
                 return texts[n % len(texts)]
@@ -588,11 +627,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ("cold", cold_text, args.concurrency, args.requests_concurrent),
             ]
             for name, text_for, conc, count in plan:
+                if args.wait_quiet > 0:
+                    wait_quiet(args.wait_quiet)
                 print(f"{name} pass, concurrency {conc} ...", file=sys.stderr)
                 runs.append(run_load(server.base_url, name, text_for, conc, count, args.max_seconds, pid))
             # prime the cache with every question once, then repeat them
             run_load(server.base_url, "prime", warm_text, 1, len(texts), args.max_seconds, pid)
             for conc, count in ((1, args.requests), (args.concurrency, args.requests_concurrent)):
+                if args.wait_quiet > 0:
+                    wait_quiet(args.wait_quiet)
                 print(f"warm pass, concurrency {conc} ...", file=sys.stderr)
                 runs.append(run_load(server.base_url, "warm", warm_text, conc, count, args.max_seconds, pid))
             facts["peak_rss_mb"] = proc_status_mb(pid, "VmHWM")

@@ -15,7 +15,7 @@ from service.schemas import AskResponse, SearchHit, SearchResponse, Source, Turn
 from service.settings import Settings
 
 SOURCE_MARGIN = 0.08  # another article is listed as a source when it scores this close to the best
-CLOSE_SENTENCE = 0.04  # a neighbouring sentence this close to the best one is quoted too
+CLOSE_SENTENCE = 0.05  # a neighbouring sentence this close to the best one is quoted too
 MAX_SENTENCES = 3
 NOVEL_QUESTION = 0.85  # when this share of a question's words never occurs in the articles…
 STRONG_MATCH = 0.70  # …only a match this strong still counts as an answer ("how much is botox?")
@@ -137,36 +137,36 @@ def _quotable(sentence: str) -> bool:
 def quote(hit: Hit, already_said: Iterable[str] = ()) -> list[str]:
     """The one to three sentences of the hit's passage that answer the question, in reading order.
 
+    The best sentence, any sentence of the same paragraph or list item scoring nearly as well, the sentence
+    before one that opens with "This…", and the list item that completes a lead-in ending in ':'.
     Sentences already quoted earlier in the conversation are passed over when the passage has others.
     """
     passage = hit.passage
-    scores = list(hit.sentence_scores)
+    sentences, scores = passage.sentences, hit.sentence_scores
     said = " ".join(already_said)
-    candidates = [i for i, s in enumerate(passage.sentences) if _quotable(s)]
-    fresh = [i for i in candidates if passage.sentences[i] not in said]
-    candidates = fresh or candidates
+    candidates = [i for i, s in enumerate(sentences) if _quotable(s)]
     if not candidates:
-        return [passage.sentences[0]]
+        return [sentences[0]]
+    candidates = [i for i in candidates if sentences[i] not in said] or candidates
     best = max(candidates, key=lambda i: scores[i])
-    chosen = [best]
     unit = passage.unit_of(best)
-    # A sentence that opens with "This"/"These"... needs the one before it to make sense.
-    if _ANAPHORA.match(passage.sentences[best]) and best - 1 >= 0 and passage.unit_of(best - 1) == unit:
-        chosen.insert(0, best - 1)
-    # A lead-in ending in ':' is completed by the list item the question is nearest.
-    if passage.sentences[best].rstrip().endswith(":") and passage.item_starts:
-        items = [i for i in candidates if i > best and passage.unit_of(i) > unit]
-        if items:
-            chosen.append(max(items, key=lambda i: scores[i]))
-            return [passage.sentences[i] for i in chosen]
-    nxt = chosen[-1] + 1
-    while len(chosen) < MAX_SENTENCES and nxt < len(passage.sentences) and passage.unit_of(nxt) == unit:
-        follows = _ANAPHORA.match(passage.sentences[nxt]) or scores[nxt] >= scores[best] - CLOSE_SENTENCE
-        if not follows or not _quotable(passage.sentences[nxt]):
-            break
-        chosen.append(nxt)
-        nxt += 1
-    return [passage.sentences[i] for i in chosen]
+    close = sorted((i for i in candidates if passage.unit_of(i) == unit and scores[i] >= scores[best] - CLOSE_SENTENCE),
+                   key=lambda i: -scores[i])
+    chosen = set(close[:MAX_SENTENCES])
+    for i in sorted(chosen):
+        # A sentence that opens with "This"/"These"... needs the one before it to make sense.
+        if _ANAPHORA.match(sentences[i]) and i > 0 and passage.unit_of(i - 1) == unit and len(chosen) < MAX_SENTENCES:
+            chosen.add(i - 1)
+    if sentences[best].rstrip().endswith(":") and passage.item_starts:
+        # A lead-in ending in ':' is completed by the list item the question is nearest.
+        items = [i for i in candidates if passage.unit_of(i) > unit]
+        if items and len(chosen) < MAX_SENTENCES:
+            chosen.add(max(items, key=lambda i: scores[i]))
+    last = max(chosen)
+    if last + 1 < len(sentences) and passage.unit_of(last + 1) == unit and _ANAPHORA.match(sentences[last + 1]) \
+            and _quotable(sentences[last + 1]) and len(chosen) < MAX_SENTENCES:
+        chosen.add(last + 1)  # "…sensation varies. This is normal." reads as one thought
+    return [sentences[i] for i in sorted(chosen)]
 
 
 def _search_hit(hit: Hit) -> SearchHit:

@@ -17,6 +17,7 @@ from service.pages import WEB
 from service.pages import router as pages_router
 from service.retriever import Retriever
 from service.settings import Settings
+from service.staff import router as staff_router
 
 MAX_BODY_BYTES = 64 * 1024  # a question is at most 1,000 characters; history stays far below this
 
@@ -95,5 +96,6 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(pages_router)
+    app.include_router(staff_router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     return app

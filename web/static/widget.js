@@ -426,8 +426,8 @@ a:hover { color: #063c91; }
   function renderFeedback(m) {
     // No role=status: the text lands inside the role=log region, which already announces it.
     const status = el('span', { className: 'feedback-status' });
-    const up = el('button', { type: 'button', className: 'vote vote-up', 'aria-label': 'Helpful', 'aria-pressed': 'false' }, '\u{1F44D}');
-    const down = el('button', { type: 'button', className: 'vote vote-down', 'aria-label': 'Not helpful', 'aria-pressed': 'false' }, '\u{1F44E}');
+    const up = el('button', { type: 'button', className: 'vote vote-up', 'aria-pressed': 'false' }, 'Yes');
+    const down = el('button', { type: 'button', className: 'vote vote-down', 'aria-pressed': 'false' }, 'No');
     const done = (helpful) => {
       up.disabled = down.disabled = true;
       (helpful ? up : down).setAttribute('aria-pressed', 'true');
