@@ -116,7 +116,7 @@ def build_index(
         previous = _previous_vectors(Path(index_dir), embedder.name)
         keys = {"passages": [p.content_hash for p in passages], "sentences": texts["sentences"],
                 "words": texts["words"]}
-        todo = {kind: sorted({t for t, k in zip(texts[kind], keys[kind]) if k not in previous[kind]})
+        todo = {kind: sorted({t for t, k in zip(texts[kind], keys[kind], strict=False) if k not in previous[kind]})
                 for kind in texts}
         total = sum(len(t) for t in todo.values())
         done = 0
@@ -124,11 +124,11 @@ def build_index(
             progress(0, total)
         fresh: dict[str, np.ndarray] = {}
         for kind in texts:
-            for text, vector in zip(todo[kind], _embed_batches(embedder, todo[kind], progress, done, total)):
-                fresh[text] = vector
+            vectors = _embed_batches(embedder, todo[kind], progress, done, total)
+            fresh.update(zip(todo[kind], vectors, strict=True))
             done += len(todo[kind])
         matrices = {
-            kind: _stack([previous[kind].get(k, fresh.get(t)) for t, k in zip(texts[kind], keys[kind])],
+            kind: _stack([previous[kind].get(k, fresh.get(t)) for t, k in zip(texts[kind], keys[kind], strict=False)],
                          embedder.dimension)
             for kind in texts
         }

@@ -65,7 +65,7 @@ class Embedder:
                 self._cache.move_to_end(key)
                 self.cache_hits += 1
                 return cached
-        vector = self.encode([key])[0]
+        vector: np.ndarray = self.encode([key])[0]
         vector.setflags(write=False)
         with self._lock:
             self._cache[key] = vector

@@ -225,7 +225,7 @@ def parse_html(text: str) -> Article:
     try:
         builder.feed(text)
         builder.close()
-    except Exception as exc:  # noqa: BLE001 - bad markup must become ArticleError, never a crash
+    except Exception as exc:
         raise ArticleError(f"could not parse HTML: {exc}") from None
     root = builder.root
     content = _content_root(root)

@@ -64,7 +64,7 @@ class StoredIndex:
         for row, owner in enumerate(self.sentence_owner):
             text = self.passages[owner].sentence_embed_texts[self.sentence_rank[row]]
             by_sentence[text] = sentence_matrix[row]
-        by_word = dict(zip(self.words, all_vectors(self.word_vectors)))
+        by_word = dict(zip(self.words, all_vectors(self.word_vectors), strict=False))
         return {"passages": by_passage, "sentences": by_sentence, "words": by_word}
 
 
@@ -72,7 +72,7 @@ def all_vectors(index: faiss.Index) -> np.ndarray:
     """Every vector of a flat index, as one float32 array."""
     if index.ntotal == 0:
         return np.zeros((0, index.d), dtype=np.float32)
-    return index.reconstruct_n(0, index.ntotal)
+    return np.asarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
 
 
 def flat_index(vectors: np.ndarray, dimension: int) -> faiss.Index:

@@ -71,8 +71,8 @@ class Answerer:
     def search(self, query: str, k: int) -> SearchResponse:
         """Ranked passages for staff, with every sentence's score."""
         text = validate_question(query, self.settings.max_question_chars)
-        query = self.retriever.parse(text)
-        hits = self.retriever.search(query, self.retriever.embed(query.text), k=k)
+        parsed = self.retriever.parse(text)
+        hits = self.retriever.search(parsed, self.retriever.embed(parsed.text), k=k)
         return SearchResponse(query=text, k=k, results=[_search_hit(h) for h in hits])
 
     def fallback(self) -> str:

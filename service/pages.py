@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
@@ -14,6 +15,15 @@ from service.answerer import Answerer
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 templates = Jinja2Templates(directory=str(WEB / "templates"))  # autoescaping on for .html
+
+
+def safe_url(url: str) -> str:
+    """The URL when it is an http(s) link, else "" (a `javascript:` URL from an article is never a link)."""
+    url = (url or "").strip()
+    return url if urlsplit(url).scheme.lower() in ("http", "https") else ""
+
+
+templates.env.filters["safe_url"] = safe_url
 router = APIRouter(include_in_schema=False)
 
 

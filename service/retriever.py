@@ -9,7 +9,8 @@ import numpy as np
 from index.embedder import Embedder
 from index.passage import Passage
 from index.store import IndexUnavailable, StoredIndex, all_vectors, read_index
-from service.query import Query, Vocabulary, content_stems
+from index.words import content_stems
+from service.query import Query, Vocabulary
 
 PASSAGE_WEIGHT = 0.5  # share of the passage's own score in a hit's score; the rest is its best sentence
 OVERLAP_WEIGHT = 0.3  # bonus for a sentence that names the question's (rarer) words

@@ -25,16 +25,21 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `clinicbot serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `clinicbot serve` listens on.")
     answer_threshold: float = Field(
-        0.40, ge=0.0, le=1.0, description="Lowest retrieval score that counts as the articles answering (higher: more refusals)."
+        0.40, ge=0.0, le=1.0,
+        description="Lowest retrieval score that counts as the articles answering (higher: more refusals).",
     )
     max_sources: int = Field(3, ge=1, le=10, description="Most source articles listed under an answer.")
     search_k: int = Field(10, ge=1, le=100, description="Default number of passages `/api/search` returns.")
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted, in characters.")
-    query_cache_size: int = Field(2048, ge=0, description="Question embeddings kept in memory so repeats are not re-embedded.")
+    query_cache_size: int = Field(
+        2048, ge=0, description="Question embeddings kept in memory so repeats are not re-embedded."
+    )
     clinic_name: str = Field("our clinic", description="The clinic's name, used in fallback and emergency messages.")
     clinic_phone: str = Field("", description="The clinic's phone number, offered when the articles do not answer.")
     clinic_email: str = Field("", description="The clinic's e-mail address, offered when the articles do not answer.")
-    clinic_booking_url: str = Field("", description="The clinic's booking or contact page, offered when the articles do not answer.")
+    clinic_booking_url: str = Field(
+        "", description="The clinic's booking or contact page, offered when the articles do not answer."
+    )
     emergency_number: str = Field("911", description="Emergency telephone number shown for emergencies.")
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import math
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from index.passage import slugify
 from service.answerer import Answerer, QuestionError
-from service.pages import render
+from service.pages import render, safe_url
 from service.schemas import AskResponse, SearchHit
 
 router = APIRouter(include_in_schema=False)
@@ -45,12 +44,6 @@ def parse_k(raw: str | None, default: int) -> int:
 def score_text(score: float) -> str:
     """A score with 2 decimals, rounded half up (the same arithmetic as staff.js, so both agree)."""
     return f"{math.floor(score * 100 + 0.5) / 100:.2f}"
-
-
-def safe_url(url: str) -> str:
-    """The URL when it is an http(s) link, else "" (a `javascript:` URL from an article is never a link)."""
-    url = (url or "").strip()
-    return url if urlsplit(url).scheme.lower() in ("http", "https") else ""
 
 
 def marked(scores: list[float]) -> set[int]:

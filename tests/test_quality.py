@@ -38,7 +38,7 @@ def test_question_set_is_big_enough(questions: dict[str, list[Any]]) -> None:
 def test_answer_rate_and_accuracy(answerer: Answerer, questions: dict[str, list[Any]]) -> None:
     items = questions["answerable"]
     responses = [answerer.ask(item["q"]) for item in items]
-    answered = [(i, r) for i, r in zip(items, responses) if r.status == "answered"]
+    answered = [(i, r) for i, r in zip(items, responses, strict=False) if r.status == "answered"]
     rate = len(answered) / len(items)
     accuracy = sum(correct(i, r) for i, r in answered) / max(len(answered), 1)
     wrong = [(i["q"], r.answer[:80]) for i, r in answered if not correct(i, r)]

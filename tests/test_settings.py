@@ -16,9 +16,13 @@ def test_setting_is_in_readme(name: str) -> None:
     row = next((line for line in README.splitlines() if line.startswith(f"| `{name}` |")), None)
     assert row is not None, f"README settings table has no row for {name}"
     assert f"`CLINICBOT_{name.upper()}`" in row
-    default = field.default
-    assert (f"`{default}`" in row) if default != "" else "(empty)" in row
-    assert field.description and field.description in row
+    default = field.get_default(call_default_factory=True)
+    if isinstance(default, list):
+        shown = "|".join(default).replace("|", "\\|")
+        assert (f"`{shown}`" in row) if default else "(none)" in row
+    else:
+        assert (f"`{default}`" in row) if default != "" else "(empty)" in row
+    assert field.description and field.description.replace("|", "\\|") in row
 
 
 def test_environment_overrides_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -394,3 +394,11 @@ def test_staff_js_builds_the_same_markup() -> None:
                  "Answered", "No answer", "Emergency", "The question could not be searched."):
         assert text in js and text in server, text
     assert "innerHTML" not in js and "insertAdjacentHTML" not in js and "outerHTML" not in js
+
+
+def test_article_page_never_links_a_javascript_url(hostile_client: TestClient) -> None:
+    html = hostile_client.get("/articles/gua-sha", headers={"accept": "text/html"}).text
+    assert "<script>alert(" not in html
+    assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;" in html
+    assert 'href="javascript:' not in html.replace(" ", "")
+    assert "Original article" not in html
