@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from collections.abc import Iterable, Sequence
 
+from service.privacy import redact
 from service.query import Query
 from service.retriever import Hit, Retriever
 from service.safety import detect_emergency, emergency_message
@@ -25,6 +27,14 @@ _FOLLOW_UP = re.compile(
     r"^(and|but|so|also|or|then|what about|how about|what if)\b|\b(it|its|this|that|these|those|they|them|there)\b",
     re.IGNORECASE,
 )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply, and the passage nearest the question (None for emergencies and an empty index)."""
+
+    response: AskResponse
+    nearest: Hit | None
 
 
 class QuestionError(ValueError):
@@ -50,23 +60,28 @@ class Answerer:
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> AskResponse:
         """Answer a patient's question: emergency first, then a quote from the articles, else a refusal."""
+        return self.answer(question, history).response
+
+    def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        """`ask`, plus the nearest passage found, which the question log keeps even for refusals."""
         text = validate_question(question, self.settings.max_question_chars)
         answer_id = uuid.uuid4().hex
         emergency = detect_emergency(text)
         if emergency is not None:
             message = emergency_message(emergency.kind, self.settings.emergency_number, self.settings.clinic_name)
-            return AskResponse(id=answer_id, status="emergency", answer=message, sources=[])
-        query = self.retriever.parse(self._in_context(text, history))
+            return Answer(AskResponse(id=answer_id, status="emergency", answer=message, sources=[]), None)
+        query = self.retriever.parse(self._in_context(redact(text), history))
         hits = self.retriever.search(query, self.retriever.embed(query.text), k=max(10, self.settings.max_sources * 3))
-        if not hits or not self._answers(query, hits[0]):
-            return AskResponse(id=answer_id, status="no_answer", answer=self.fallback(), sources=[])
-        best = hits[0]
-        return AskResponse(
+        best = hits[0] if hits else None
+        if best is None or not self._answers(query, best):
+            return Answer(AskResponse(id=answer_id, status="no_answer", answer=self.fallback(), sources=[]), best)
+        response = AskResponse(
             id=answer_id,
             status="answered",
             answer=" ".join(quote(best, already_said={t.answer for t in history})),
             sources=self._sources(hits),
         )
+        return Answer(response, best)
 
     def search(self, query: str, k: int) -> SearchResponse:
         """Ranked passages for staff, with every sentence's score."""

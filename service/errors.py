@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.store import IndexUnavailable
 from service.answerer import QuestionError
+from service.database import FeedbackError
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,10 @@ async def _question(request: Request, exc: QuestionError) -> JSONResponse:
     return error_response(422, str(exc), [{"field": "question", "message": str(exc)}])
 
 
+async def _feedback(request: Request, exc: FeedbackError) -> JSONResponse:
+    return error_response(404 if exc.code == "unknown_answer" else 409, str(exc))
+
+
 async def _unavailable(request: Request, exc: IndexUnavailable) -> JSONResponse:
     return error_response(503, str(exc))
 
@@ -89,4 +94,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(QuestionError, _question)  # type: ignore[arg-type]
     app.add_exception_handler(IndexUnavailable, _unavailable)  # type: ignore[arg-type]
+    app.add_exception_handler(FeedbackError, _feedback)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _crash)

@@ -20,6 +20,9 @@ class AskRequest(BaseModel):
 
     question: str = Field(description="The patient's question (1 to 1,000 characters).", examples=["Does it hurt?"])
     history: list[Turn] = Field(default_factory=list, max_length=50, description="Earlier turns, oldest first.")
+    conversation_id: str = Field(
+        "", max_length=64, pattern=r"^[A-Za-z0-9_-]*$", description="Groups the questions of one chat in the log."
+    )
 
 
 class Source(BaseModel):

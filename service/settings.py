@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -55,11 +55,33 @@ class Settings(BaseSettings):
         description="Default starter questions (separated by |) shown before the first message.",
     )
 
+    database: Path = Field(Path("var/clinicbot.db"), description="SQLite file for the question log and feedback.")
+    retention_days: int = Field(90, ge=1, description="Question log records older than this many days are deleted.")
+    staff_password: SecretStr = Field(
+        SecretStr(""), description="Password of the `staff` user (kept only as a hash in memory); empty: no login."
+    )
+    staff_users: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="More staff users as `name:hash` (comma-separated); make a hash with `clinicbot hash-password`.",
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(""), description="Key for signing session cookies and hashing visitors; empty: generated once."
+    )
+    session_hours: float = Field(8, gt=0, description="How long a staff login lasts.")
+    cookie_secure: bool = Field(False, description="Send the staff session cookie over HTTPS only (set when behind TLS).")
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("staff_users", mode="before")
+    @classmethod
+    def _split_users(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [u.strip() for u in value.split(",") if u.strip()]
         return value
 
     @field_validator("starter_questions", mode="before")

@@ -58,7 +58,7 @@ def test_widget_config(client: TestClient) -> None:
 def test_feedback_is_validated(client: TestClient) -> None:
     answer = client.post("/api/ask", json={"question": "does cupping hurt?"}).json()
     accepted = client.post("/api/feedback", json={"id": answer["id"], "helpful": True})
-    assert accepted.status_code == 202 and accepted.json()["id"] == answer["id"]
+    assert accepted.status_code == 201 and accepted.json()["id"] == answer["id"]
 
 
 @pytest.mark.parametrize(

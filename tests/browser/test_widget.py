@@ -198,7 +198,7 @@ def test_feedback_thumbs(page: Page, sites: Sites) -> None:
     reply = page.locator(f"{W} .msg.bot.answered").last
     with page.expect_response("**/api/feedback") as response:
         reply.locator("button.vote-up").click()
-    assert response.value.status == 202
+    assert response.value.status == 201
     expect(reply.locator(".feedback-status")).to_contain_text("Thanks")
     expect(reply.locator("button.vote-down")).to_be_disabled()
 

@@ -265,8 +265,13 @@ a:hover { color: #063c91; }
   const cleanTurn = (t) => (t && typeof t.question === 'string' && typeof t.answer === 'string'
     ? { question: t.question, answer: t.answer } : null);
 
+  // A random id groups one chat's questions in the clinic's log; a cleared chat starts a new one.
+  const newConversation = () => (window.crypto && window.crypto.randomUUID
+    ? window.crypto.randomUUID() : String(Date.now()) + '-' + String(Math.random()).slice(2));
+  const cleanConversation = (c) => (typeof c === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(c) ? c : newConversation());
+
   function loadState() {
-    const fresh = { open: false, messages: [], history: [] };
+    const fresh = { open: false, messages: [], history: [], conversation: newConversation() };
     try {
       const s = JSON.parse(window.sessionStorage.getItem(STORAGE_KEY) || 'null');
       if (!s || typeof s !== 'object') return fresh;
@@ -274,6 +279,7 @@ a:hover { color: #063c91; }
         open: s.open === true,
         messages: (Array.isArray(s.messages) ? s.messages : []).map(cleanMessage).filter(Boolean).slice(-MAX_STORED_MESSAGES),
         history: (Array.isArray(s.history) ? s.history : []).map(cleanTurn).filter(Boolean).slice(-HISTORY_TURNS),
+        conversation: cleanConversation(s.conversation),
       };
     } catch (_) {
       return fresh;
@@ -526,7 +532,9 @@ a:hover { color: #063c91; }
     let reply = null;
     let failure = null; // [message, retryable]
     try {
-      const r = await request('/api/ask', { question, history: state.history.slice(-HISTORY_TURNS) }, inflight);
+      const r = await request('/api/ask', {
+        question, history: state.history.slice(-HISTORY_TURNS), conversation_id: state.conversation,
+      }, inflight);
       const d = r.data;
       if (r.ok && d && STATUSES.includes(d.status) && typeof d.answer === 'string') {
         reply = cleanMessage({ role: 'bot', id: d.id, status: d.status, answer: d.answer, sources: d.sources });
@@ -587,6 +595,7 @@ a:hover { color: #063c91; }
     setBusy(false);
     state.messages = [];
     state.history = [];
+    state.conversation = newConversation();
     saveState();
     renderAll();
     input.focus();
