@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from index.article import Article, ArticleError
-from index.formats import SectionBuilder, collapse_ws
+from index.outline import SectionBuilder, collapse_ws
 
 _VOID = frozenset(
     ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",

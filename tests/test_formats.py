@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from index.article import Article, ArticleError, Block, Section, load_corpus
-from index.formats import looks_like_heading, read_article, strip_markdown_inline
+from index.formats import looks_like_heading, read_article
+from index.markdown import strip_markdown_inline
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"

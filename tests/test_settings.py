@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from pydantic import SecretStr
+
 from service.settings import Settings
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -17,6 +19,8 @@ def test_setting_is_in_readme(name: str) -> None:
     assert row is not None, f"README settings table has no row for {name}"
     assert f"`CLINICBOT_{name.upper()}`" in row
     default = field.get_default(call_default_factory=True)
+    if isinstance(default, SecretStr):
+        default = default.get_secret_value()
     if isinstance(default, list):
         shown = "|".join(default).replace("|", "\\|")
         assert (f"`{shown}`" in row) if default else "(none)" in row
