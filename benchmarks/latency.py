@@ -313,6 +313,7 @@ class LoadResult:
     wall_s: float = 0.0
     stopped_by_time: bool = False
     cpu: CpuShare = field(default_factory=CpuShare)
+    attempt: int = 1  # which try this was (runs disturbed by other processes are repeated)
 
     @property
     def rps(self) -> float:
@@ -328,7 +329,7 @@ class LoadResult:
             "mean_ms": statistics.fmean(self.latencies_ms) if self.latencies_ms else float("nan"),
             "rps": self.rps, "wall_s": self.wall_s, "stopped_by_time": self.stopped_by_time,
             "statuses": dict(self.statuses), "cpu_pct_server_client": self.cpu.own_pct,
-            "cpu_pct_other": self.cpu.other_pct,
+            "cpu_pct_other": self.cpu.other_pct, "attempt": self.attempt,
         }
 
 
@@ -407,9 +408,10 @@ def profile(index_dir: Path, questions: list[tuple[str, str]], repeats: int) -> 
     k = max(10, settings.max_sources * 3)
     stages: dict[str, list[float]] = {s: [] for s in ("emergency", "parse", "embed", "search", "ask_cold", "ask_warm")}
     texts = [q for _, q in questions]
-    for text in texts[:5]:  # first calls pay for lazy initialisation
-        answerer.ask(text + " warmup")
-    serial = 0
+    filler_words = fillers()
+    for i, text in enumerate(texts[:5]):  # first calls pay for lazy initialisation
+        answerer.ask(f"hello {i}, {text}")
+    serial = 10_000  # variants not used by the load runs' numbering
     for _ in range(repeats):
         for text in texts:
             serial += 1
@@ -421,13 +423,13 @@ def profile(index_dir: Path, questions: list[tuple[str, str]], repeats: int) -> 
                 query = retriever.parse(text)
                 stages["parse"].append((time.perf_counter() - t) * 1000)
                 t = time.perf_counter()
-                vector = retriever.embedder.encode([f"{query.text} #{serial}"])[0]  # never cached
+                vector = retriever.embedder.encode([query.text])[0]  # bypasses the cache
                 stages["embed"].append((time.perf_counter() - t) * 1000)
                 t = time.perf_counter()
                 retriever.search(query, vector, k=k)
                 stages["search"].append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
-            answerer.ask(f"{text} #p{serial}")
+            answerer.ask(unique_variant(text, serial, filler_words))
             stages["ask_cold"].append((time.perf_counter() - t) * 1000)
             answerer.ask(text)  # make sure it is cached
             t = time.perf_counter()
@@ -482,20 +484,24 @@ def markdown(facts: dict[str, Any]) -> str:
         f"| first `POST /api/ask` after ready | {facts['first_ask_ms']:.0f} ms |",
         "",
         ("| pass | concurrency | requests | p50 ms | p95 ms | p99 ms | req/s | errors | CPU: server + client "
-        "| CPU: other processes |"),
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| CPU: other processes | try |"),
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in facts["runs"]:
         timed = " (time limit)" if r["stopped_by_time"] else ""
         lines.append(
             f"| {r['pass']} | {r['concurrency']} | {r['requests']}{timed} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} "
             f"| {r['p99_ms']:.1f} | {r['rps']:.0f} | {r['errors']} | {r['cpu_pct_server_client']:.0f} % "
-            f"| {r['cpu_pct_other']:.0f} % |"
+            f"| {r['cpu_pct_other']:.0f} % | {r['attempt']} |"
         )
     cold1, warm1 = runs[("cold", 1)], runs[("warm", 1)]
     cold16, warm16 = runs[("cold", 16)], runs[("warm", 16)]
     rss = facts["peak_rss_mb"]
     lines += [
+        "",
+        (f"The machine is shared: a load run during which other processes used more than "
+         f"{facts['max_other_cpu']:.0f} % of the CPUs was repeated (up to {facts['attempts']} tries) and the least "
+         f"disturbed try is shown; \"CPU\" columns are shares of all {m['nproc']} CPUs during the run."),
         "",
         (f"Peak RSS of the server (VmHWM): **{rss:.0f} MB** (RSS when ready: {facts['ready_rss_mb']:.0f} MB, "
         f"after the load: {facts['end_rss_mb']:.0f} MB)."),
@@ -565,6 +571,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
                     help="before building and before the load, wait up to this long for other processes "
                          "to leave the CPUs idle (shared machines)")
+    ap.add_argument("--max-other-cpu", type=float, default=20.0, metavar="PCT",
+                    help="repeat a load run when other processes used more than this share of the CPUs (default 20)")
+    ap.add_argument("--attempts", type=int, default=3, help="most tries per load run (default 3)")
     ap.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                     help="extra environment variable for the server (what-if runs, e.g. OMP_NUM_THREADS=1)")
     ap.add_argument("--json", type=Path, help="also write the raw results here")
@@ -581,7 +590,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "code": code_state(),
         "machine": machine(), "model": Settings().model, "corpus": os.path.relpath(args.corpus, REPO_ROOT),
         "questions": len(texts), "kinds": ", ".join(f"{v} {k}" for k, v in kinds.items()),
-        "server_env": server_env,
+        "server_env": server_env, "max_other_cpu": args.max_other_cpu, "attempts": args.attempts,
     }
     with tempfile.TemporaryDirectory(prefix="clinicbot-latency-") as tmp:
         index_dir = Path(tmp) / "index"
@@ -622,22 +631,35 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return texts[n % len(texts)]
 
             runs: list[LoadResult] = []
+
+            def measured(name: str, text_for: TextFor, conc: int, count: int) -> LoadResult:
+                """One load run, repeated while other processes took too much CPU; the least disturbed wins."""
+                best: LoadResult | None = None
+                for attempt in range(1, max(1, args.attempts) + 1):
+                    if args.wait_quiet > 0:
+                        wait_quiet(args.wait_quiet)
+                    print(f"{name} pass, concurrency {conc}, attempt {attempt} ...", file=sys.stderr)
+                    result = run_load(server.base_url, name, text_for, conc, count, args.max_seconds, pid)
+                    result.attempt = attempt
+                    print(f"  p50 {result.p(50):.1f} ms, {result.rps:.0f} req/s, other processes "
+                          f"{result.cpu.other_pct:.0f} % CPU", file=sys.stderr)
+                    if best is None or result.cpu.other_pct < best.cpu.other_pct:
+                        best = result
+                    if result.cpu.other_pct <= args.max_other_cpu:
+                        break
+                assert best is not None
+                return best
+
             plan: list[tuple[str, TextFor, int, int]] = [
                 ("cold", cold_text, 1, args.requests),
                 ("cold", cold_text, args.concurrency, args.requests_concurrent),
             ]
             for name, text_for, conc, count in plan:
-                if args.wait_quiet > 0:
-                    wait_quiet(args.wait_quiet)
-                print(f"{name} pass, concurrency {conc} ...", file=sys.stderr)
-                runs.append(run_load(server.base_url, name, text_for, conc, count, args.max_seconds, pid))
+                runs.append(measured(name, text_for, conc, count))
             # prime the cache with every question once, then repeat them
             run_load(server.base_url, "prime", warm_text, 1, len(texts), args.max_seconds, pid)
             for conc, count in ((1, args.requests), (args.concurrency, args.requests_concurrent)):
-                if args.wait_quiet > 0:
-                    wait_quiet(args.wait_quiet)
-                print(f"warm pass, concurrency {conc} ...", file=sys.stderr)
-                runs.append(run_load(server.base_url, "warm", warm_text, conc, count, args.max_seconds, pid))
+                runs.append(measured("warm", warm_text, conc, count))
             facts["peak_rss_mb"] = proc_status_mb(pid, "VmHWM")
             facts["end_rss_mb"] = proc_status_mb(pid, "VmRSS")
             facts["runs"] = [r.summary() for r in runs]

@@ -42,9 +42,9 @@ if str(REPO_ROOT) not in sys.path:
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from index.article import Article, Block, Section
-from index.builder import corpus_hash
-from index.passage import EMBED_RECIPE, split_article
+from index.article import Article, Block, Section  # noqa: E402
+from index.builder import corpus_hash  # noqa: E402
+from index.passage import EMBED_RECIPE, split_article  # noqa: E402
 
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "benchmarks" / "medquad-liveqa"
 SCORER = REPO_ROOT.parent / "shared" / "tools" / "score_retrieval.py"

@@ -3,14 +3,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import time
+
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from service import questions
 from service.answerer import Answerer
 from service.errors import error_response
 from service.schemas import AskRequest, AskResponse, Feedback, SearchResponse, WidgetConfig
 
 router = APIRouter()
+staff_router = APIRouter()  # staff-only routes: app.py includes this with the login dependency
 
 
 def answerer(request: Request) -> Answerer:
@@ -20,11 +24,16 @@ def answerer(request: Request) -> Answerer:
 
 @router.post("/api/ask", response_model=AskResponse, tags=["patients"])
 def ask(body: AskRequest, request: Request) -> AskResponse:
-    """Answer a patient's question from the clinic's articles, with sources."""
-    return answerer(request).ask(body.question, body.history)
+    """Answer a patient's question from the clinic's articles, with sources; the question is logged, masked."""
+    started = time.perf_counter()
+    result = answerer(request).answer(body.question, body.history)
+    questions.record(request.app.state.database, request.app.state.secrets, result, body,
+                     request.client.host if request.client else "", (time.perf_counter() - started) * 1000,
+                     request.app.state.settings.retention_days)
+    return result.response
 
 
-@router.get("/api/search", response_model=SearchResponse, tags=["staff"])
+@staff_router.get("/api/search", response_model=SearchResponse, tags=["staff"])
 def search(
     request: Request,
     q: Annotated[str, Query(description="What to search for.")],
@@ -35,10 +44,11 @@ def search(
     return bot.search(q, k or bot.settings.search_k)
 
 
-@router.post("/api/feedback", status_code=202, tags=["patients"])
-def feedback(body: Feedback) -> dict[str, str]:
-    """Record whether an answer helped (validated now; stored by the staff-insights feature)."""
-    return {"status": "accepted", "id": body.id}
+@router.post("/api/feedback", status_code=201, tags=["patients"])
+def feedback(body: Feedback, request: Request) -> dict[str, str]:
+    """Record whether an answer helped; an unknown answer is a 404, a second vote a 409."""
+    request.app.state.database.record_feedback(body.id, body.helpful, body.comment)
+    return {"status": "recorded", "id": body.id}
 
 
 @router.get("/api/widget-config", response_model=WidgetConfig, tags=["patients"])

@@ -4,17 +4,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from index.embedder import Embedder
+from service import auth
 from service.answerer import Answerer
+from service.database import Database
 from service.api import router
+from service.api import staff_router as staff_api_router
 from service.errors import error_response, install_error_handlers
+from service.insights_page import router as insights_router
 from service.pages import WEB
 from service.pages import router as pages_router
+from service.reindex import Reindexer
+from service.reindex import router as reindex_router
 from service.retriever import Retriever
 from service.settings import Settings
 from service.staff import router as staff_router
@@ -75,11 +81,21 @@ class BodyLimit:
 def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
     """Build the app; `embedder` lets tests and the CLI share one loaded model."""
     settings = settings or Settings()
+    staff_users = auth.load_staff_users(settings)  # a bad CLINICBOT_STAFF_USERS entry stops start-up here
+    settings = auth.without_password(settings)  # the plain staff password is not kept, only its hash
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.answerer = load_answerer(settings, embedder)
+        database = Database(settings.database)
+        database.purge_if_due(settings.retention_days)
+        app.state.database = database
+        app.state.secrets = settings.secret_key.get_secret_value() or database.secret("secret_key")
+        # Re-indexing reuses the loaded model and swaps the new answerer in with one assignment.
+        app.state.reindexer = Reindexer(settings, app.state.answerer.retriever.embedder,
+                                        on_ready=lambda new: setattr(app.state, "answerer", new))
         yield
+        app.state.reindexer.close()  # stop a running build before the process exits
 
     app = FastAPI(
         title="clinicbot",
@@ -89,6 +105,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     )
     app.state.settings = settings
     app.add_middleware(BodyLimit)
+    auth.install(app, staff_users)
     if settings.allowed_origins:
         # Only the clinic's own sites may call the API from a browser; no cookies cross origins.
         app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_credentials=False,
@@ -96,6 +113,12 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(pages_router)
-    app.include_router(staff_router)
+    # Staff only: signed in (pages redirect to /staff/login, /api/ answers 401) and, for POSTs, a CSRF token.
+    staff_only = [Depends(auth.require_staff), Depends(auth.require_csrf)]
+    app.include_router(auth.router)
+    app.include_router(staff_router, dependencies=staff_only)
+    app.include_router(staff_api_router, dependencies=staff_only)
+    app.include_router(reindex_router, dependencies=staff_only)
+    app.include_router(insights_router, dependencies=staff_only)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     return app

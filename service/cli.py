@@ -57,12 +57,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from index.store import IndexUnavailable
     from service.app import create_app
+    from service.auth import StaffConfigError
 
     settings = _settings(args)
     try:
         app = create_app(settings)
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
-    except IndexUnavailable as exc:
+    except (IndexUnavailable, StaffConfigError) as exc:
         print(f"clinicbot serve: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -91,6 +92,30 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    """Print a password hash for CLINICBOT_STAFF_USERS (`name:hash`); the password is asked for twice."""
+    import getpass
+
+    from service.auth import hash_password
+
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        try:
+            password = getpass.getpass("Password: ")
+            if getpass.getpass("Again: ") != password:
+                print("clinicbot hash-password: the passwords differ", file=sys.stderr)
+                return 1
+        except (EOFError, KeyboardInterrupt):
+            print(file=sys.stderr)
+            return 1
+    if not password:
+        print("clinicbot hash-password: the password is empty", file=sys.stderr)
+        return 1
+    print(hash_password(password))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (its help texts are the CLI reference)."""
     p = argparse.ArgumentParser(prog="clinicbot", description="Answer patient questions from a clinic's articles.")
@@ -111,6 +136,9 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--index-dir", type=Path, help="index folder (default: var/index)")
     ask.add_argument("--json", action="store_true", help="print exactly the JSON that POST /api/ask returns")
     ask.set_defaults(func=cmd_ask)
+    hashing = sub.add_parser("hash-password", help="print a password hash for CLINICBOT_STAFF_USERS (name:hash)")
+    hashing.add_argument("--stdin", action="store_true", help="read the password from the first line of stdin")
+    hashing.set_defaults(func=cmd_hash_password)
     return p
 
 

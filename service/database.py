@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,7 @@ class QuestionRecord:
 
 def utcnow() -> datetime:
     """Now, in UTC (one place, so tests and retention agree)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Database:
@@ -181,7 +181,7 @@ class Database:
 
     def questions(self, since: datetime | None = None, until: datetime | None = None) -> list[dict[str, Any]]:
         """Logged questions (with their vote, if any), oldest first."""
-        since_s = (since or datetime(1970, 1, 1, tzinfo=timezone.utc)).isoformat(timespec="seconds")
+        since_s = (since or datetime(1970, 1, 1, tzinfo=UTC)).isoformat(timespec="seconds")
         until_s = (until or utcnow() + timedelta(days=1)).isoformat(timespec="seconds")
         rows = self.connect().execute(
             "SELECT q.*, f.helpful AS helpful, f.comment AS comment FROM questions q"

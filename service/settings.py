@@ -68,7 +68,9 @@ class Settings(BaseSettings):
         SecretStr(""), description="Key for signing session cookies and hashing visitors; empty: generated once."
     )
     session_hours: float = Field(8, gt=0, description="How long a staff login lasts.")
-    cookie_secure: bool = Field(False, description="Send the staff session cookie over HTTPS only (set when behind TLS).")
+    cookie_secure: bool = Field(
+        False, description="Send the staff session cookie over HTTPS only (set when behind TLS)."
+    )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

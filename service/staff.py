@@ -131,6 +131,7 @@ def staff_page(request: Request, q: str | None = None, k: str | None = None) -> 
         "searched": q is not None, "error": None, "card": None, "passages": [],
         "articles": [article_row(request, a) for a in bot.retriever.stored.articles],
         "manifest": bot.retriever.manifest,
+        "reindex": request.app.state.reindexer.status() if hasattr(request.app.state, "reindexer") else None,
     }
     status = 200
     if q is not None:

@@ -27,6 +27,17 @@ CLINIC = {
     "clinic_email": "hello@harbour.test",
     "clinic_booking_url": "https://harbour.test/book",
 }
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+def staff_login(client: TestClient, password: str = STAFF_PASSWORD, username: str = "staff") -> None:
+    """Sign in through the login form (CSRF cookie and field); later JSON POSTs carry the X-CSRF-Token header."""
+    client.get("/staff/login")
+    token = client.cookies.get("clinicbot_csrf")
+    response = client.post("/staff/login", data={"username": username, "password": password, "csrf_token": token},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+    client.headers["X-CSRF-Token"] = client.cookies.get("clinicbot_csrf")
 
 
 @pytest.fixture(scope="session")
@@ -55,13 +66,15 @@ def index_dir(corpus_dir: Path, embedder: Embedder, tmp_path_factory: pytest.Tem
 @pytest.fixture(scope="session")
 def settings(index_dir: Path, corpus_dir: Path) -> Settings:
     """Settings pointing at the test index, with a clinic's contact details."""
-    return Settings(index_dir=index_dir, corpus_dir=corpus_dir, **CLINIC)
+    return Settings(index_dir=index_dir, corpus_dir=corpus_dir, database=index_dir.parent / "clinicbot.db",
+                    staff_password=STAFF_PASSWORD, **CLINIC)
 
 
 @pytest.fixture(scope="session")
 def client(settings: Settings, embedder: Embedder) -> Iterator[TestClient]:
-    """The real app, started once."""
+    """The real app, started once, signed in as staff."""
     with TestClient(create_app(settings, embedder)) as test_client:
+        staff_login(test_client)
         yield test_client
 
 

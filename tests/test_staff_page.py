@@ -18,6 +18,7 @@ from index.embedder import Embedder
 from service.app import create_app
 from service.schemas import SearchHit
 from service.settings import Settings
+from tests.conftest import STAFF_PASSWORD, staff_login
 from service.staff import marked, parse_k, passage_units, safe_url, score_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -319,8 +320,10 @@ def hostile_client(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory)
     (corpus / "notes<b>.docx").write_bytes(b"not an article")
     index_dir = tmp_path_factory.mktemp("hostile-var") / "index"
     build_index(corpus, index_dir, embedder)
-    settings = Settings(index_dir=index_dir, corpus_dir=corpus, clinic_phone="+1 555 0100")
+    settings = Settings(index_dir=index_dir, corpus_dir=corpus, clinic_phone="+1 555 0100",
+                        database=index_dir.parent / "clinicbot.db", staff_password=STAFF_PASSWORD)
     with TestClient(create_app(settings, embedder)) as test_client:
+        staff_login(test_client)
         yield test_client
 
 

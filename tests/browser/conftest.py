@@ -22,7 +22,7 @@ from index.builder import build_index
 from index.embedder import Embedder
 from service.app import create_app
 from service.settings import Settings
-from tests.conftest import CLINIC
+from tests.conftest import CLINIC, STAFF_PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -125,7 +125,8 @@ def sites(corpus_dir: Path, embedder: Embedder, tmp_path_factory: pytest.TempPat
         def log_message(self, *args: object) -> None:
             pass
 
-    settings = Settings(index_dir=folder / "index", corpus_dir=corpus, allowed_origins=[clinic], **CLINIC)
+    settings = Settings(index_dir=folder / "index", corpus_dir=corpus, allowed_origins=[clinic],
+                        database=folder / "clinicbot.db", staff_password=STAFF_PASSWORD, **CLINIC)
     httpd = ThreadingHTTPServer(("127.0.0.1", clinic_port), Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     with LiveServer(create_app(settings, embedder), bot_port):

@@ -1,0 +1,173 @@
+"""The staff insights page (/staff/insights) and the question log as CSV (/staff/insights.csv).
+
+Both take `?days=` (default 30, clamped to 1..retention_days) and cover whole UTC days ending today.
+The page is rendered on the server (charts are inline SVG) and works without JavaScript.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, time, timedelta, UTC
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from index.embedder import Embedder
+from service.answerer import Answerer
+from service.chart import SERIES, feedback_chart, questions_chart, short_day
+from service.database import Database, utcnow
+from service.insights import MAX_DISTINCT, Insights, Topic, build_insights
+from service.pages import render
+from service.staff import article_href
+
+router = APIRouter(include_in_schema=False)
+
+PERIODS = (7, 30, 90)  # the period links; each is capped at the retention period
+DEFAULT_DAYS = 30
+CSV_COLUMNS = ("asked_at", "conversation_id", "question", "status", "answer", "top_article", "top_score",
+               "nearest_passage", "nearest_score", "latency_ms", "helpful", "comment")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet may run a cell starting with one of these
+CSV_BATCH = 500  # rows per streamed chunk
+STATUS_LABELS = {field: label for field, label, _ in SERIES}
+
+
+def parse_days(raw: str | None, retention_days: int) -> int:
+    """The period in days: an integer clamped to 1..retention_days; missing or not a number: 30 (clamped)."""
+    try:
+        value = int((raw or "").strip())
+    except ValueError:
+        value = DEFAULT_DAYS
+    return min(max(value, 1), retention_days)
+
+
+def period_start(days: int, today: date) -> datetime:
+    """Midnight UTC of the period's first day."""
+    return datetime.combine(today - timedelta(days=days - 1), time(), tzinfo=UTC)
+
+
+def csv_cell(value: Any) -> str:
+    """One CSV cell: None is empty; text that a spreadsheet would run as a formula gets a leading quote."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_START) else value
+    return str(value)
+
+
+def csv_row(row: dict[str, Any]) -> list[str]:
+    """A question log row as CSV cells, in CSV_COLUMNS order (helpful as yes/no/empty)."""
+    helpful = {1: "yes", 0: "no"}.get(row.get("helpful"), "")  # type: ignore[arg-type]
+    return [helpful if column == "helpful" else csv_cell(row.get(column)) for column in CSV_COLUMNS]
+
+
+class VectorCache:
+    """Question vectors kept between page loads (LRU), so a reload embeds only the new phrasings."""
+
+    def __init__(self, size: int = 2 * MAX_DISTINCT) -> None:
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._embedder: Embedder | None = None
+        self._lock = threading.Lock()
+
+    def embed(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors for `texts` from the loaded model, one row each."""
+        with self._lock:
+            if embedder is not self._embedder:
+                self._vectors.clear()
+                self._embedder = embedder
+            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        fresh = embedder.encode(missing) if missing else np.zeros((0, embedder.dimension), np.float32)
+        with self._lock:
+            found = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for text, vector in zip(missing, fresh, strict=True):
+                found[text] = self._vectors[text] = vector
+            for text in texts:
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        if not texts:
+            return np.zeros((0, embedder.dimension), np.float32)
+        return np.stack([found[t] for t in texts])
+
+
+_cache_lock = threading.Lock()
+
+
+def _vector_cache(request: Request) -> VectorCache:
+    with _cache_lock:
+        cache: VectorCache | None = getattr(request.app.state, "insights_vectors", None)
+        if cache is None:
+            cache = request.app.state.insights_vectors = VectorCache()
+        return cache
+
+
+def _gap_view(request: Request, gap: Topic) -> dict[str, Any]:
+    """A content gap with a link to its nearest passage's section, when that passage is still indexed."""
+    nearest = gap.nearest
+    href = article_href(request, nearest.article_id, nearest.anchor) if nearest and nearest.text else ""
+    return {"gap": gap, "nearest": nearest, "href": href}
+
+
+def insights_context(request: Request, data: Insights, days: int) -> dict[str, Any]:
+    """What insights.html needs beyond the Insights themselves."""
+    retention = request.app.state.settings.retention_days
+    base = request.url_for("insights_page")
+    t = data.totals
+    return {
+        "data": data, "days": days, "retention_days": retention,
+        "periods": [{"days": p, "href": f"{base}?days={p}", "current": p == days}
+                    for p in sorted({min(p, retention) for p in PERIODS})],
+        "csv_href": f"{request.url_for('insights_csv')}?days={days}",
+        "questions_chart": questions_chart(data.days), "feedback_chart": feedback_chart(data.days),
+        "share": (lambda n: f"{round(100 * n / t.questions)}%" if t.questions else "—"),
+        "short_day": short_day,
+        "gaps": [_gap_view(request, g) for g in data.gaps],
+        "max_cited": max((c.count for c in data.cited), default=1),
+        "article_href": lambda article_id: article_href(request, article_id),
+        "status_labels": STATUS_LABELS,
+    }
+
+
+@router.get("/staff/insights", name="insights_page", response_class=HTMLResponse)
+def insights_page(request: Request, days: str | None = None) -> HTMLResponse:
+    """Totals and charts per day, top question topics, content gaps, unhelpful answers and article citations."""
+    chosen = parse_days(days, request.app.state.settings.retention_days)
+    bot: Answerer = request.app.state.answerer
+    database: Database = request.app.state.database
+    today = utcnow().date()
+    cache = _vector_cache(request)
+    embedder = bot.retriever.embedder
+    data = build_insights(database.questions(since=period_start(chosen, today)), bot.retriever.stored.passages,
+                          bot.retriever.stored.articles, lambda texts: cache.embed(embedder, texts), chosen, today)
+    response = render(request, "insights.html", insights_context(request, data, chosen))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/staff/insights.csv", name="insights_csv")
+def insights_csv(request: Request, days: str | None = None) -> StreamingResponse:
+    """The question log of the period as CSV, oldest first, with a header row."""
+    chosen = parse_days(days, request.app.state.settings.retention_days)
+    today = utcnow().date()
+    rows = request.app.state.database.questions(since=period_start(chosen, today))
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        for start in range(0, len(rows), CSV_BATCH):
+            writer.writerows(csv_row(r) for r in rows[start:start + CSV_BATCH])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+
+    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="clinicbot-questions-{today.isoformat()}.csv"',
+        "Cache-Control": "no-store",
+    })
