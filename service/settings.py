@@ -72,23 +72,24 @@ class Settings(BaseSettings):
         False, description="Send the staff session cookie over HTTPS only (set when behind TLS)."
     )
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "staff_users", mode="before")
     @classmethod
-    def _split_origins(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
-        return value
-
-    @field_validator("staff_users", mode="before")
-    @classmethod
-    def _split_users(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [u.strip() for u in value.split(",") if u.strip()]
-        return value
+    def _comma_list(cls, value: Any) -> Any:
+        return _split(value, ",")
 
     @field_validator("starter_questions", mode="before")
     @classmethod
-    def _split_starters(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [q.strip() for q in value.split("|") if q.strip()]
-        return value
+    def _bar_list(cls, value: Any) -> Any:
+        return _split(value, "|")
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _bare_origins(cls, value: list[str]) -> list[str]:
+        return [origin.rstrip("/") for origin in value]  # "https://clinic.test/" is the origin "https://clinic.test"
+
+
+def _split(value: Any, separator: str) -> Any:
+    """A list setting given as one string (an environment variable) is split on `separator`."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(separator) if part.strip()]
+    return value

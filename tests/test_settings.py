@@ -41,3 +41,13 @@ def test_bad_setting_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLINICBOT_PORT", "not-a-port")
     with pytest.raises(ValueError, match="port"):
         Settings()
+
+
+def test_list_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLINICBOT_ALLOWED_ORIGINS", "https://clinic.test/, http://localhost:3000")
+    monkeypatch.setenv("CLINICBOT_STARTER_QUESTIONS", "Does it hurt? | What should I wear?")
+    monkeypatch.setenv("CLINICBOT_STAFF_USERS", "maria:scrypt:1,sam:scrypt:2")
+    settings = Settings()
+    assert settings.allowed_origins == ["https://clinic.test", "http://localhost:3000"]
+    assert settings.starter_questions == ["Does it hurt?", "What should I wear?"]
+    assert settings.staff_users == ["maria:scrypt:1", "sam:scrypt:2"]
