@@ -10,8 +10,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from index.embedder import Embedder
-from service import auth
+from service import auth, passwords
 from service.answerer import Answerer
+from service.csrf import require_csrf
 from service.database import Database
 from service.api import router
 from service.api import staff_router as staff_api_router
@@ -81,8 +82,8 @@ class BodyLimit:
 def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
     """Build the app; `embedder` lets tests and the CLI share one loaded model."""
     settings = settings or Settings()
-    staff_users = auth.load_staff_users(settings)  # a bad CLINICBOT_STAFF_USERS entry stops start-up here
-    settings = auth.without_password(settings)  # the plain staff password is not kept, only its hash
+    staff_users = passwords.load_staff_users(settings)  # a bad CLINICBOT_STAFF_USERS entry stops start-up here
+    settings = passwords.without_password(settings)  # the plain staff password is not kept, only its hash
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -114,7 +115,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.include_router(router)
     app.include_router(pages_router)
     # Staff only: signed in (pages redirect to /staff/login, /api/ answers 401) and, for POSTs, a CSRF token.
-    staff_only = [Depends(auth.require_staff), Depends(auth.require_csrf)]
+    staff_only = [Depends(auth.require_staff), Depends(require_csrf)]
     app.include_router(auth.router)
     app.include_router(staff_router, dependencies=staff_only)
     app.include_router(staff_api_router, dependencies=staff_only)

@@ -57,7 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from index.store import IndexUnavailable
     from service.app import create_app
-    from service.auth import StaffConfigError
+    from service.passwords import StaffConfigError
 
     settings = _settings(args)
     try:
@@ -96,7 +96,7 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
     """Print a password hash for CLINICBOT_STAFF_USERS (`name:hash`); the password is asked for twice."""
     import getpass
 
-    from service.auth import hash_password
+    from service.passwords import hash_password
 
     if args.stdin:
         password = sys.stdin.readline().rstrip("\r\n")

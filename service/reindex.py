@@ -7,6 +7,7 @@ leaves the old answerer serving and keeps the error message for the staff page (
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -175,8 +176,6 @@ def start_reindex_form(request: Request) -> RedirectResponse:
     """The staff page's "Rebuild the index" form without JavaScript: start, then show the status on /staff."""
     reindexer = _reindexer(request)
     if reindexer is not None:
-        try:
+        with contextlib.suppress(ReindexRunning):  # the page shows the build that is already running
             reindexer.start()
-        except ReindexRunning:
-            pass  # the page shows the build that is already running
     return RedirectResponse(str(request.url_for("staff_page")) + "#reindex", status_code=303)

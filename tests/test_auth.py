@@ -14,13 +14,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.embedder import Embedder
-from service import auth
+from service import lockout
 from service.app import create_app
-from service.auth import (FAILURE_WINDOW, SESSION_COOKIE, StaffConfigError, hash_password, make_session,
-                          verify_password)
+from service.auth import SESSION_COOKIE, make_session
 from service.cli import main
 from service.database import Database
+from service.lockout import FAILURE_WINDOW
+from service.passwords import StaffConfigError, hash_password, verify_password
 from service.settings import Settings
+from service.signing import b64e
 from tests.conftest import STAFF_PASSWORD, staff_login
 from tests.test_api import assert_error
 
@@ -30,7 +32,7 @@ Factory = Callable[..., AbstractContextManager[TestClient]]
 @pytest.fixture(autouse=True)
 def quick_slowdown(monkeypatch: pytest.MonkeyPatch) -> None:
     """Failed attempts still slow down, just not for whole seconds in tests."""
-    monkeypatch.setattr(auth, "SLOWDOWN_STEP", 0.01)
+    monkeypatch.setattr(lockout, "SLOWDOWN_STEP", 0.01)
 
 
 @pytest.fixture
@@ -222,7 +224,7 @@ def test_expired_or_tampered_sessions_go_back_to_login(make_client: Factory) -> 
             "longer than session_hours": make_session(secret, "staff", 5 * 3600),
             "other signature": f"{body}.{other}",
             "flipped signature": f"{body}.{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}",
-            "edited user": f"{auth._b64e(b'mallory|9999999999|x')}.{signature}",
+            "edited user": f"{b64e(b'mallory|9999999999|x')}.{signature}",
             "unknown user": make_session(secret, "mallory", 600),
             "another key": make_session("not the key", "staff", 600),
             "garbage": "x", "empty": "",
@@ -298,7 +300,7 @@ def test_success_clears_the_users_failures(make_client: Factory, tmp_path: Path)
 
 
 def test_failures_slow_down(make_client: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "SLOWDOWN_STEP", 0.15)
+    monkeypatch.setattr(lockout, "SLOWDOWN_STEP", 0.15)
     with make_client() as client:
         token = csrf(client)
 
