@@ -28,3 +28,13 @@ def test_modules_stay_small() -> None:
     sizes = {p: len(p.read_text().splitlines()) for d in ("index", "service") for p in (ROOT / d).glob("*.py")}
     too_big = {str(p.relative_to(ROOT)): n for p, n in sizes.items() if n > 330}
     assert not too_big, too_big
+
+
+CORE = [*(ROOT / "index").glob("*.py"), *(ROOT / "service" / f"{name}.py" for name in (
+    "settings", "query", "retriever", "answerer", "safety", "database", "privacy", "questions", "insights", "chart"))]
+
+
+def test_core_never_imports_the_web_framework() -> None:
+    for path in CORE:
+        text = path.read_text()
+        assert "fastapi" not in text and "starlette" not in text, path
