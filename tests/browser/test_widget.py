@@ -220,3 +220,38 @@ def test_cors_allows_only_listed_origins(sites: Sites) -> None:
     assert "access-control-allow-origin" not in denied.headers
     plain = httpx.post(f"{sites.bot}/api/ask", json={"question": "does it hurt?"}, headers={"Origin": "https://evil.test"})
     assert "access-control-allow-origin" not in plain.headers
+
+
+CONTRAST = """(selectors) => {
+  const root = document.querySelector('#clinicbot-widget').shadowRoot;
+  const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement || (e.getRootNode && e.getRootNode().host)) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length < 4 || c[3] > 0.9) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  return selectors.map((s) => {
+    const el = root.querySelector(s);
+    if (!el) return [s, 0];
+    const a = lum(rgb(getComputedStyle(el).color)), b = lum(background(el));
+    return [s, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+  });
+}"""
+
+
+def test_text_contrast_meets_wcag_aa(page: Page, sites: Sites) -> None:
+    open_widget(page, sites)
+    ask(page, "do you take credit card")
+    ask(page, "i think im having a heart attack")
+    ask(page, "who won the football last night?")
+    selectors = [".title", ".msg.user", ".msg.bot.answered .answer", ".msg.bot.answered a.source", ".disclaimer",
+                 ".msg.bot.emergency .answer", ".msg.bot.no_answer .answer", "button.send", ".vote-up"]
+    ratios = dict(page.evaluate(CONTRAST, selectors))
+    low = {s: round(r, 2) for s, r in ratios.items() if r < 4.5}
+    assert not low, f"text below WCAG AA 4.5:1: {low}"
