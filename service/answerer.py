@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from service.privacy import redact
 from service.query import Query
