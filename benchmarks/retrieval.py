@@ -29,8 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +41,7 @@ if str(REPO_ROOT) not in sys.path:
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from benchmarks.common import code_state, cpu_share, machine, update_doc, wait_quiet  # noqa: E402
 from index.article import Article, Block, Section  # noqa: E402
 from index.builder import corpus_hash  # noqa: E402
 from index.passage import EMBED_RECIPE, split_article  # noqa: E402
@@ -99,64 +99,6 @@ def select_docs(docs: list[dict[str, Any]], judged: set[str], limit: int | None)
 
 
 # --------------------------------------------------------------------------- machine
-
-
-def machine() -> dict[str, Any]:
-    """CPU count (as nproc sees it), CPU model and RAM."""
-    cpu, ram_kb = "unknown CPU", 0
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram_kb = int(line.split()[1])
-                break
-    except OSError:
-        pass
-    return {"nproc": len(os.sched_getaffinity(0)), "cpu": cpu, "ram_gib": round(ram_kb / 1024 / 1024, 1)}
-
-
-def _cpu_jiffies() -> tuple[int, int]:
-    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return sum(fields[:8]) - idle, sum(fields[:8])
-
-
-@dataclass
-class CpuShare:
-    """How much of the machine's CPU other processes used while this process measured something."""
-
-    other_pct: float = float("nan")
-
-
-@contextmanager
-def other_cpu() -> Iterator[CpuShare]:
-    """Measure the share of all CPUs that processes other than this one used inside the block."""
-    share = CpuShare()
-    tick = os.sysconf("SC_CLK_TCK")
-    busy0, total0 = _cpu_jiffies()
-    own0 = sum(os.times()[:2])
-    try:
-        yield share
-    finally:
-        busy1, total1 = _cpu_jiffies()
-        own = (sum(os.times()[:2]) - own0) * tick
-        if total1 > total0:
-            share.other_pct = max(0.0, 100.0 * (busy1 - busy0 - own) / (total1 - total0))
-
-
-def wait_quiet(max_wait_s: float, threshold_pct: float = 15.0) -> float:
-    """Wait (up to `max_wait_s`) until other processes use under `threshold_pct` of the CPUs for 3 s."""
-    started = time.monotonic()
-    while True:
-        with other_cpu() as share:
-            time.sleep(3)
-        if share.other_pct < threshold_pct or time.monotonic() - started > max_wait_s:
-            return share.other_pct
-        print(f"  machine busy ({share.other_pct:.0f} % CPU used by other processes); waiting ...", file=sys.stderr)
 
 
 # --------------------------------------------------------------------------- index
@@ -230,7 +172,7 @@ def ensure_index(articles: list[Article], data: Path, index_dir: Path, model: st
             last[0] = now
             print(f"  embedded {done}/{total} texts ({now - t0:.0f} s)", file=sys.stderr, flush=True)
 
-    with other_cpu() as share:
+    with cpu_share() as share:
         summary = build_index(data, index_dir, embedder, progress, articles=articles)
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
     info = BuildInfo(summary.seconds, summary.articles, summary.passages, summary.sentences, summary.embedded,
@@ -267,7 +209,7 @@ def run_queries(retriever: Any, name: str, queries: list[dict[str, Any]], run_pa
     doc_counts: list[int] = []
     result = SetResult(name, run_path, 0.0)
     hits_before = retriever.embedder.cache_hits
-    with other_cpu() as share:
+    with cpu_share() as share:
         for q in queries:
             t0 = time.perf_counter()
             query = retriever.parse(str(q["text"]))
@@ -306,19 +248,6 @@ def score(qrels: Path, run: Path, extra: Sequence[str] = ()) -> dict[str, Any]:
         raise SystemExit(f"score_retrieval.py failed:\n{done.stderr}")
     metrics: dict[str, Any] = json.loads(done.stdout)
     return metrics
-
-
-def code_state() -> str:
-    """The commit measured, and which source files differ from it (the working tree is what runs)."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                              text=True, check=True).stdout.strip()
-        status = subprocess.run(["git", "status", "--porcelain", "--", "index", "service"], cwd=REPO_ROOT,
-                                capture_output=True, text=True, check=True).stdout.splitlines()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (no git)"
-    changed = sorted(line[3:] for line in status if line.strip())
-    return f"commit {head}" + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
 
 
 # --------------------------------------------------------------------------- report
@@ -378,23 +307,6 @@ def markdown(facts: dict[str, Any], results: list[SetResult], bm25: list[str]) -
         f"Run files: `{facts['out']}/run_*.trec`."),
     ]
     return "\n".join(lines)
-
-
-def update_doc(path: Path, section: str, body: str) -> None:
-    """Replace the marked block of `## section` in `path` (adding the section or the markers if missing)."""
-    block = f"{BEGIN}\n{body}\n{END}"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        start, end = text.index(BEGIN), text.index(END) + len(END)
-        text = text[:start] + block + text[end:]
-    else:
-        heading = re.search(rf"^## {re.escape(section)}\s*$", text, re.MULTILINE)
-        if heading:
-            text = text[: heading.end()] + "\n\n" + block + "\n" + text[heading.end():]
-        else:
-            text = text.rstrip("\n") + f"\n\n## {section}\n\n{block}\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- main
@@ -464,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                             "cache_hits": r.cache_hits, "other_cpu_pct": r.other_cpu_pct} for r in results]},
         indent=1), encoding="utf-8")
     if args.write:
-        update_doc(DOC_PATH, SECTION, report)
+        update_doc(DOC_PATH, SECTION, BEGIN, END, report)
         print(f"updated the '{SECTION}' section of {DOC_PATH}", file=sys.stderr)
     return 0
 
