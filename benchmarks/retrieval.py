@@ -261,15 +261,16 @@ def bm25_reference(readme: Path) -> list[str]:
     for line in readme.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 8 and cells[0] == "this corpus":
-            rows.append("| BM25 | " + " | ".join(cells[1:]) + " | | |")
+            rows.append("| BM25 | " + " | ".join(cells[1:]) + " |")
     return rows
 
 
 def markdown(facts: dict[str, Any], results: list[SetResult], bm25: list[str]) -> str:
     """The report: the part of docs/benchmarks.md this script owns."""
     m, b = facts["machine"], facts["build"]
-    built = (f"{b['seconds'] / 60:.1f} min ({b['seconds']:.0f} s; {b['embedded']} texts embedded, "
-             f"{b['reused']} vectors reused; other processes used {b['other_cpu_pct']:.0f} % of the CPUs meanwhile)"
+    built = (f"{b['seconds'] / 60:.1f} min ({b['seconds']:.0f} s; {b['embedded']:,} texts embedded, "
+             f"{b['reused']:,} not re-embedded because they repeat a text or an earlier build had them; "
+             f"other processes used {b['other_cpu_pct']:.0f} % of the CPUs meanwhile)"
              if b["embedded"] >= 0 else f"{b['seconds']:.0f} s (from the manifest)")
     lines = [
         (f"Measured {facts['date']} ({facts['code']}) on {m['cpu']}, "
@@ -284,8 +285,8 @@ def markdown(facts: dict[str, Any], results: list[SetResult], bm25: list[str]) -
         f"- Index load (`Retriever.load`): {facts['load_s']:.1f} s.",
         "",
         ("| query set | nDCG@10 (n) | R@100 | MRR@10 | avgScore@1 (all 104) | MRR@10, grade >= 2 (104) | judged@10 "
-        "| docs/query | ms/query (parse + embed + search) |"),
-        "|---|---|---|---|---|---|---|---|---|",
+        "| docs/query | ms/query (parse + embed + search) | CPU used by other processes |"),
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         a, c = r.rel1, r.rel2
@@ -293,17 +294,17 @@ def markdown(facts: dict[str, Any], results: list[SetResult], bm25: list[str]) -
               f"{statistics.fmean(r.embed_ms):.0f} + {statistics.fmean(r.search_ms):.0f})")
         lines.append(
             f"| clinicbot {r.name} | {a['nDCG@10']:.3f} ({a['queries']}) | {a['Recall@100']:.3f} | {a['MRR@10']:.3f} "
-            f"| {c['avgScore@1']:.3f} | {c['MRR@10']:.3f} | {a['judged@10']:.2f} | {r.docs_per_query:.0f} | {ms} |"
+            f"| {c['avgScore@1']:.3f} | {c['MRR@10']:.3f} | {a['judged@10']:.2f} | {r.docs_per_query:.0f} | {ms} "
+            f"| {r.other_cpu_pct:.0f} % |"
         )
     if bm25:
         lines += ["", "BM25 reference runs from the benchmark README (same corpus, qrels and scorer; not published):",
                   "", ("| run | query set | nDCG@10 (n) | R@100 | MRR@10 | avgScore@1 (all 104) "
-                  "| MRR@10, grade >= 2 (104) | judged@10 | | |"), "|---|---|---|---|---|---|---|---|---|---|", *bm25]
-    other = max((r.other_cpu_pct for r in results), default=float("nan"))
+                  "| MRR@10, grade >= 2 (104) | judged@10 |"), "|---|---|---|---|---|---|---|---|", *bm25]
     lines += [
         "",
         (f"Query latency is in-process (no HTTP), one query at a time, mean over the 104 questions; "
-        f"other processes used at most {other:.0f} % of the CPUs during the query runs. "
+        f"the last column is the share of the CPUs other processes used meanwhile. "
         f"Run files: `{facts['out']}/run_*.trec`."),
     ]
     return "\n".join(lines)
@@ -321,7 +322,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--k-passages", type=int, default=300, help="passages asked of the retriever (default 300)")
     ap.add_argument("--k-docs", type=int, default=100, help="docs kept per query in the run file (default 100)")
     ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
-                    help="first wait up to this long for other processes to leave the CPUs idle")
+                    help="before building and before each query set, wait up to this long for other processes "
+                         "to leave the CPUs idle (shared machines)")
     ap.add_argument("--write", action="store_true", help=f"update the '{SECTION}' section of {DOC_PATH.name}")
     args = ap.parse_args(argv)
     if args.write and args.limit is not None:
@@ -353,6 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: list[SetResult] = []
     for name, filename in QUERY_SETS:
         queries = read_jsonl(data / filename)
+        if args.wait_quiet > 0:
+            wait_quiet(args.wait_quiet)
         print(f"query set {name}: {len(queries)} questions ...", file=sys.stderr)
         result = run_queries(retriever, name, queries, out / f"run_{name}.trec", args.k_passages, args.k_docs)
         result.rel1 = score(qrels, result.run_path)
