@@ -14,6 +14,7 @@ import numpy as np
 
 from index.article import Article, SkippedFile, load_corpus
 from index.embedder import Embedder
+from index.lexical import B, K1, LexicalIndex
 from index.passage import EMBED_RECIPE, Passage, split_article
 from index.store import (
     FORMAT_VERSION,
@@ -144,12 +145,13 @@ def build_index(
             "passage_count": len(passages),
             "sentence_count": len(texts["sentences"]),
             "word_count": len(texts["words"]),
+            "lexical": {"method": "bm25 (bm25s, lucene)", "k1": K1, "b": B, "tokens": "snowball english stems"},
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "build_seconds": round(seconds, 2),
             "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
         }
         path = write_index(Path(index_dir), manifest, passages, article_rows(articles, passages), matrices,
-                           texts["words"])
+                           texts["words"], LexicalIndex.build(passages))
     reused = sum(len(t) for t in texts.values()) - total
     return BuildSummary(len(articles), len(passages), len(texts["sentences"]), skipped, reused, total, seconds, path)
 
@@ -176,7 +178,7 @@ def _previous_vectors(index_dir: Path, model: str) -> dict[str, dict[str, np.nda
     """Vectors of the current index if it was built the same way; otherwise nothing to reuse."""
     nothing: dict[str, dict[str, np.ndarray]] = {kind: {} for kind in VECTOR_KINDS}
     try:
-        old = read_index(index_dir)
+        old = read_index(index_dir, for_reuse=True)
     except IndexUnavailable:
         return nothing
     if old.manifest.get("model") != model or old.manifest.get("embed_recipe") != EMBED_RECIPE:

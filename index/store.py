@@ -1,8 +1,9 @@
 """The index folder: vectors, passages, articles and a manifest, written atomically, read back whole.
 
 Layout: `<index_dir>` is a symlink to a sibling build folder `.<name>-<build_id>/` holding
-`manifest.json`, `passages.jsonl`, `articles.jsonl`, `words.json` (the corpus vocabulary) and one FAISS
-file per kind of vector: `passages.faiss`, `sentences.faiss`, `words.faiss`.
+`manifest.json`, `passages.jsonl`, `articles.jsonl`, `words.json` (the corpus vocabulary), one FAISS
+file per kind of vector: `passages.faiss`, `sentences.faiss`, `words.faiss`, and the BM25 indexes of the
+same passages and sentences in `lexical/`.
 A new build is written to its own folder and the symlink is swapped with one rename, so readers see
 the old index or the new one, never a half-written one.
 """
@@ -20,9 +21,11 @@ from typing import Any
 import faiss
 import numpy as np
 
+from index.lexical import LexicalIndex
 from index.passage import Passage
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+REUSABLE_VERSIONS = (2, 3)  # builds whose vectors a new build may reuse (the embedded texts did not change)
 VECTOR_KINDS = ("passages", "sentences", "words")
 MANIFEST = "manifest.json"
 
@@ -43,6 +46,7 @@ class StoredIndex:
     sentence_vectors: faiss.Index
     words: list[str]
     word_vectors: faiss.Index
+    lexical: LexicalIndex | None = None  # None only when read for vector reuse
     sentence_owner: np.ndarray = field(init=False)  # passage row of each sentence row
     sentence_rank: np.ndarray = field(init=False)  # sentence number inside its passage
 
@@ -90,6 +94,7 @@ def write_index(
     articles: list[dict[str, Any]],
     vectors: dict[str, np.ndarray],
     words: list[str],
+    lexical: LexicalIndex,
 ) -> Path:
     """Write a complete build beside `index_dir`, then point `index_dir` at it in one atomic step."""
     index_dir = Path(index_dir)
@@ -101,6 +106,7 @@ def write_index(
     dimension = int(manifest["dimension"])
     for kind in VECTOR_KINDS:
         faiss.write_index(flat_index(vectors[kind], dimension), str(staging / f"{kind}.faiss"))
+    lexical.save(staging / "lexical")
     _write_json(staging / "words.json", words)
     _write_jsonl(staging / "passages.jsonl", [p.to_json() for p in passages])
     _write_jsonl(staging / "articles.jsonl", articles)
@@ -112,8 +118,11 @@ def write_index(
     return build
 
 
-def read_index(index_dir: Path) -> StoredIndex:
-    """Load an index folder; a missing or broken one raises IndexUnavailable saying what to run."""
+def read_index(index_dir: Path, for_reuse: bool = False) -> StoredIndex:
+    """Load an index folder; a missing or broken one raises IndexUnavailable saying what to run.
+
+    `for_reuse` reads only what a rebuild can reuse (passages and vectors), from this or an older format.
+    """
     index_dir = Path(index_dir)
     real = index_dir.resolve()
     manifest_path = real / MANIFEST
@@ -121,12 +130,14 @@ def read_index(index_dir: Path) -> StoredIndex:
         raise IndexUnavailable(f"no index at {index_dir}: run `clinicbot index --index-dir {index_dir}` first")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if manifest.get("format_version") != FORMAT_VERSION:
+        accepted = REUSABLE_VERSIONS if for_reuse else (FORMAT_VERSION,)
+        if manifest.get("format_version") not in accepted:
             raise ValueError(f"format version {manifest.get('format_version')} (expected {FORMAT_VERSION})")
         passages = [Passage.from_json(row) for row in _read_jsonl(real / "passages.jsonl")]
         articles = _read_jsonl(real / "articles.jsonl")
         words = json.loads((real / "words.json").read_text(encoding="utf-8"))
         loaded = {kind: faiss.read_index(str(real / f"{kind}.faiss")) for kind in VECTOR_KINDS}
+        lexical = None if for_reuse else LexicalIndex.load(real / "lexical")
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexUnavailable(
             f"the index at {index_dir} is unreadable ({exc}): rebuild it with `clinicbot index --index-dir {index_dir}`"
@@ -134,7 +145,7 @@ def read_index(index_dir: Path) -> StoredIndex:
     if loaded["passages"].ntotal != len(passages) or loaded["words"].ntotal != len(words):
         raise IndexUnavailable(f"the index at {index_dir} is inconsistent: rebuild it with `clinicbot index`")
     return StoredIndex(real, manifest, passages, articles, loaded["passages"], loaded["sentences"], words,
-                       loaded["words"])
+                       loaded["words"], lexical)
 
 
 def new_build_id() -> str:

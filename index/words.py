@@ -1,9 +1,18 @@
-"""Words: tokens, stopwords and light stems shared by the indexer and the retriever."""
+"""Words: tokens, stopwords and stems shared by the indexer, the lexical index and the answering pipeline.
+
+Stems come from the Snowball English (Porter 2) stemmer through PyStemmer, the stemmer of the
+information-retrieval field: "sessions" meets "session", "infected" meets "infection", while "cancer" and
+"cancel" stay apart.
+"""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+import Stemmer
 
 WORD = re.compile(r"[a-z0-9]+(?:[’'][a-z]+)?")
+_COMPOUND = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
 STOPWORDS = frozenset(
     """a about above after again all am an and any are as at be because been before being below between
     both but by can could did do does doing down during each few for from further had has have having he
@@ -14,23 +23,34 @@ STOPWORDS = frozenset(
     wont u ur pls please also get got thing things really much many lot lots go going one someone anyone
     something anything way ok okay""".split()  # noqa: SIM905 (a word list reads best as text)
 )
+_STEMMER = Stemmer.Stemmer("english")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A light suffix-stripping stem, enough to meet "sessions" with "session" and "billing" with "bill"."""
+    """The Snowball English stem of a lower-case word ("sessions" -> "session", "billing" -> "bill")."""
     word = word.replace("’", "'").split("'")[0]
-    for suffix, keep in (("ies", "y"), ("sses", "ss"), ("ings", ""), ("ing", ""), ("edly", ""), ("ed", ""),
-                         ("ly", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            return word[: -len(suffix)] + keep
-    return word
+    return str(_STEMMER.stemWord(word))
 
 
 def words(text: str) -> list[str]:
-    """Lower-case word tokens."""
-    return WORD.findall(text.lower())
+    """Lower-case word tokens; a hyphenated compound also counts joined ("x-rays" -> x, rays, xrays)."""
+    lowered = text.lower()
+    tokens = WORD.findall(lowered)
+    tokens.extend(m.group(0).replace("-", "") for m in _COMPOUND.finditer(lowered))
+    return tokens
+
+
+def is_content(word: str) -> bool:
+    """A word that carries meaning: not a stopword, not a single character."""
+    return len(word) > 1 and word not in STOPWORDS
 
 
 def content_stems(text: str) -> set[str]:
     """The stems of a text's content words (no stopwords, no one-letter words)."""
-    return {stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1}
+    return {stem(w) for w in words(text) if is_content(w)}
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """The stems of a text's content words in order, repeats kept: what the BM25 index counts."""
+    return [stem(w) for w in words(text) if is_content(w)]
