@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from service import questions
-from service.answerer import Answerer
+from service.answering.answerer import Answerer
 from service.errors import error_response
 from service.schemas import AskRequest, AskResponse, Feedback, SearchResponse, WidgetConfig
 

@@ -10,21 +10,21 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from index.embedder import Embedder
-from service import auth, passwords
-from service.answerer import Answerer
-from service.csrf import require_csrf
+from service.staff import auth, passwords
+from service.answering.answerer import Answerer
+from service.staff.csrf import require_csrf
 from service.database import Database
 from service.api import router
 from service.api import staff_router as staff_api_router
 from service.errors import error_response, install_error_handlers
-from service.insights_page import router as insights_router
+from service.staff.insights_page import router as insights_router
 from service.pages import WEB
 from service.pages import router as pages_router
-from service.reindex import Reindexer
-from service.reindex import router as reindex_router
-from service.retriever import Retriever
+from service.staff.reindex import Reindexer
+from service.staff.reindex import router as reindex_router
+from service.answering.retrieve import Retriever
 from service.settings import Settings
-from service.staff import router as staff_router
+from service.staff.search import router as staff_router
 
 MAX_BODY_BYTES = 64 * 1024  # a question is at most 1,000 characters; history stays far below this
 

@@ -57,7 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from index.store import IndexUnavailable
     from service.app import create_app
-    from service.passwords import StaffConfigError
+    from service.staff.passwords import StaffConfigError
 
     settings = _settings(args)
     try:
@@ -72,7 +72,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     """Ask one question and print the answer and its sources."""
     from index.store import IndexUnavailable
-    from service.answerer import QuestionError
+    from service.answering.answerer import QuestionError
     from service.app import load_answerer
 
     settings = _settings(args)
@@ -96,7 +96,7 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
     """Print a password hash for CLINICBOT_STAFF_USERS (`name:hash`); the password is asked for twice."""
     import getpass
 
-    from service.passwords import hash_password
+    from service.staff.passwords import hash_password
 
     if args.stdin:
         password = sys.stdin.readline().rstrip("\r\n")

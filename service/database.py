@@ -47,6 +47,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX login_failures_key ON login_failures(key, at);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 2: why a question got no answer (not_covered, medical_advice, off_topic), for the insights page
+    """
+    ALTER TABLE questions ADD COLUMN reason TEXT;
+    """,
 ]
 
 
@@ -75,6 +79,7 @@ class QuestionRecord:
     nearest_passage: str | None = None
     nearest_score: float | None = None
     asked_at: datetime | None = None
+    reason: str | None = None
 
 
 def utcnow() -> datetime:
@@ -158,12 +163,12 @@ class Database:
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO questions (id, asked_at, day, conversation_id, visitor, question, status, answer,"
-                " top_article, top_title, top_score, nearest_passage, nearest_score, latency_ms)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " top_article, top_title, top_score, nearest_passage, nearest_score, latency_ms, reason)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.id, at.isoformat(timespec="seconds"), at.date().isoformat(), record.conversation_id,
                  record.visitor, record.question, record.status, record.answer, record.top_article,
                  record.top_title, record.top_score, record.nearest_passage, record.nearest_score,
-                 round(record.latency_ms, 2)),
+                 round(record.latency_ms, 2), record.reason),
             )
 
     def record_feedback(self, answer_id: str, helpful: bool, comment: str = "") -> None:

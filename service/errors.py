@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.store import IndexUnavailable
-from service.answerer import QuestionError
+from service.answering.answerer import QuestionError
 from service.database import FeedbackError
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from index.passage import Passage
-from service.answerer import Answerer
+from service.answering.answerer import Answerer
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 templates = Jinja2Templates(directory=str(WEB / "templates"))  # autoescaping on for .html

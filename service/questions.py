@@ -1,7 +1,7 @@
 """Questions: how one /api/ask becomes a row of the question log (masked, no IP address)."""
 from __future__ import annotations
 
-from service.answerer import Answer
+from service.answering.answerer import Answer
 from service.database import Database, QuestionRecord, utcnow
 from service.privacy import mask, visitor_hash
 from service.schemas import AskRequest
@@ -27,5 +27,6 @@ def record(database: Database, secret: str, result: Answer, request: AskRequest,
         nearest_passage=nearest.passage.passage_id if nearest else None,
         nearest_score=round(nearest.score, 4) if nearest else None,
         asked_at=now,
+        reason=response.reason,
     ))
     database.purge_if_due(retention_days)

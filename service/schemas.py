@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Status = Literal["answered", "no_answer", "emergency"]
+Reason = Literal["not_covered", "medical_advice", "off_topic"]
 
 
 class Turn(BaseModel):
@@ -43,6 +44,9 @@ class AskResponse(BaseModel):
     status: Status
     answer: str
     sources: list[Source]
+    reason: Reason | None = Field(
+        None, description="Why there is no answer (no_answer only): the articles do not cover it, it asks for a "
+                          "dose, a diagnosis or a cure, or it is not about the clinic's field.")
 
 
 class SearchHit(BaseModel):
@@ -60,12 +64,35 @@ class SearchHit(BaseModel):
     sentence_scores: list[float]
 
 
+class Signal(BaseModel):
+    """One value the answer decision read, and the limit it is held to (if any)."""
+
+    name: str
+    label: str
+    value: float
+    limit: float | None = None
+    limit_name: str = ""
+    weight: float | None = None
+
+
+class Explanation(BaseModel):
+    """Why the bot answered or refused: the safety check, the deciding rule and the signals it read."""
+
+    status: Status
+    reason: Reason | None = None
+    reason_text: str = Field("", description="The reason in words, for people.")
+    rule: str = Field("", description="The rule that decided, in words.")
+    safety: str = Field("", description="What the safety stage found, and how (empty when nothing).")
+    signals: list[Signal] = Field(default_factory=list, description="The deciding values for the best passage.")
+
+
 class SearchResponse(BaseModel):
-    """Ranked passages for a query."""
+    """Ranked passages for a query, and why the bot would answer it as it does."""
 
     query: str
     k: int
     results: list[SearchHit]
+    decision: Explanation | None = None
 
 
 class Feedback(BaseModel):

@@ -7,14 +7,16 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+from index.embedder import DEFAULT_MODEL
+from service.answering.tuning import Tuning
+
 DEFAULT_STARTERS = ["Does it hurt?", "How many sessions will I need?", "Does insurance cover it?"]
 
 
 class Settings(BaseSettings):
     """Every setting of clinicbot; each field's description is its help line and README row."""
 
-    model_config = SettingsConfigDict(env_prefix="CLINICBOT_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CLINICBOT_", extra="ignore", env_nested_delimiter="__")
 
     corpus_dir: Path = Field(Path("corpus"), description="Folder of the clinic's articles (.md, .txt, .html).")
     index_dir: Path = Field(Path("var/index"), description="Folder the built index is written to and served from.")
@@ -24,9 +26,9 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `clinicbot serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `clinicbot serve` listens on.")
-    answer_threshold: float = Field(
-        0.40, ge=0.0, le=1.0,
-        description="Lowest retrieval score that counts as the articles answering (higher: more refusals).",
+    tuning: Tuning = Field(
+        default_factory=Tuning,
+        description="Overrides of the answering pipeline's knobs, as JSON or one variable per field (see Tuning).",
     )
     max_sources: int = Field(3, ge=1, le=10, description="Most source articles listed under an answer.")
     search_k: int = Field(10, ge=1, le=100, description="Default number of passages `/api/search` returns.")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-ASK_KEYS = {"id", "status", "answer", "sources"}
+ASK_KEYS = {"id", "status", "answer", "sources", "reason"}
 SOURCE_KEYS = {"article_id", "title", "url", "section", "passage", "score"}
 
 
@@ -29,6 +29,7 @@ def test_ask_answers_with_quote_and_sources(client: TestClient) -> None:
     body = response.json()
     assert set(body) == ASK_KEYS
     assert body["status"] == "answered"
+    assert body["reason"] is None  # a reason only comes with no_answer
     assert "30–60 minutes" in body["answer"]
     assert body["sources"], body
     assert all(set(s) == SOURCE_KEYS for s in body["sources"])
@@ -51,6 +52,7 @@ def test_answer_is_never_a_call_to_action(client: TestClient) -> None:
 def test_off_topic_question_gets_contact_details(client: TestClient) -> None:
     body = client.post("/api/ask", json={"question": "who is the president?"}).json()
     assert body["status"] == "no_answer"
+    assert body["reason"] == "off_topic"
     assert body["sources"] == []
     for contact in ("+1 555 0100", "hello@harbour.test", "https://harbour.test/book", "Harbour Acupuncture"):
         assert contact in body["answer"]

@@ -14,15 +14,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.embedder import Embedder
-from service import lockout
+from service.staff import lockout
 from service.app import create_app
-from service.auth import SESSION_COOKIE, make_session
+from service.staff.auth import SESSION_COOKIE, make_session
 from service.cli import main
 from service.database import Database
-from service.lockout import FAILURE_WINDOW
-from service.passwords import StaffConfigError, hash_password, verify_password
+from service.staff.lockout import FAILURE_WINDOW
+from service.staff.passwords import StaffConfigError, hash_password, verify_password
 from service.settings import Settings
-from service.signing import b64e
+from service.staff.signing import b64e
 from tests.conftest import STAFF_PASSWORD, staff_login
 from tests.test_api import assert_error
 

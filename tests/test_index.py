@@ -18,7 +18,7 @@ from index.builder import BuildError, build_index
 from index.embedder import Embedder
 from index.store import IndexUnavailable, read_index
 from service.app import create_app
-from service.retriever import Retriever
+from service.answering.retrieve import Retriever
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,8 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_folder_is_self_describing(index_dir: Path) -> None:
     assert index_dir.is_symlink()
     files = {p.name for p in index_dir.resolve().iterdir()}
-    assert files == {"manifest.json", "passages.jsonl", "articles.jsonl", "words.json",
+    assert files == {"manifest.json", "passages.jsonl", "articles.jsonl", "words.json", "lexical",
                      "passages.faiss", "sentences.faiss", "words.faiss"}
+    assert {p.name for p in (index_dir / "lexical").iterdir()} == {"passages", "sentences"}
     manifest = json.loads((index_dir / "manifest.json").read_text())
     for key in ("model", "dimension", "corpus_hash", "passage_count", "built_at", "article_count", "build_seconds"):
         assert key in manifest

@@ -21,10 +21,10 @@ from fastapi.testclient import TestClient
 from index.embedder import Embedder
 from index.store import read_index
 from service.app import create_app
-from service.chart import nice_max, questions_chart
+from service.staff.chart import nice_max, questions_chart
 from service.database import Database, QuestionRecord, utcnow
-from service.insights import GROUP_THRESHOLD, DayTotals, build_insights, group, normalise, without_direction
-from service.insights_page import csv_cell, parse_days
+from service.staff.insights import GROUP_THRESHOLD, DayTotals, build_insights, group, normalise, without_direction
+from service.staff.insights_page import csv_cell, parse_days
 from service.settings import Settings
 from tests.conftest import staff_login
 
@@ -46,20 +46,21 @@ class Seed:
     nearest_score: float | None = None
     helpful: bool | None = None
     comment: str = ""
+    reason: str | None = None
 
 
 FORMULA = '=HYPERLINK("http://evil.test","click")'
 SEED = [
     Seed(0, "Does it hurt?", "answered", "a", top="needle-safety", helpful=True),
     Seed(0, "How much does it cost?", "answered", "a", top="fees-and-insurance", helpful=False, comment="too vague"),
-    Seed(0, "do you treat dogs", "no_answer", "b", nearest="dogs", nearest_score=0.31),
+    Seed(0, "do you treat dogs", "no_answer", "b", nearest="dogs", nearest_score=0.31, reason="off_topic"),
     Seed(1, "is it painful", "answered", "c", top="needle-safety", helpful=False, comment=FORMULA),
     Seed(1, "do you treat dogs", "no_answer", "c", nearest="dogs", nearest_score=0.29),
     Seed(1, "I can't breathe", "emergency", ""),
     Seed(2, "will the needles sting", "answered", "d", top="needle-safety", helpful=True),
     Seed(2, "is there parking near the clinic", "no_answer", "e", nearest="park", nearest_score=0.27),
     Seed(3, "how much does it cost", "answered", "f", top="fees-and-insurance", helpful=True),
-    Seed(4, "can you treat my cat", "no_answer", "g", nearest="cat", nearest_score=0.35),
+    Seed(4, "can you treat my cat", "no_answer", "g", nearest="cat", nearest_score=0.35, reason="off_topic"),
     Seed(5, "where can I park?", "no_answer", "g", nearest="park", nearest_score=0.22),
     Seed(5, "=1+2 what are your opening hours", "no_answer", "h", nearest="park", nearest_score=0.12),
     # outside a 7-day period (inside 30 days)
@@ -175,7 +176,7 @@ def seed_database(path: Path, passages: dict[str, str]) -> Database:
             answer=f"Quoted answer {i}." if s.status == "answered" else "", latency_ms=10.0 + i,
             top_article=s.top, top_title=f"Logged title of {s.top}" if s.top else None,
             top_score=0.61 if s.top else None, nearest_passage=passages[s.nearest] if s.nearest else None,
-            nearest_score=s.nearest_score, asked_at=at))
+            nearest_score=s.nearest_score, asked_at=at, reason=s.reason))
         if s.helpful is not None:
             database.record_feedback(f"q{i:02d}", s.helpful, s.comment)
     return database
@@ -239,6 +240,7 @@ def test_build_insights_matches_the_seed(database: Database, embedder: Embedder,
         ("do you treat dogs", 3), ("is there parking near the clinic", 2), ("=1+2 what are your opening hours", 1)]
     dogs, park, _ = data.gaps
     assert dogs.phrasings == [("can you treat my cat", 1)]
+    assert dogs.reasons == (("off_topic", 2), ("not_covered", 1))  # a row logged without a reason counts as not covered
     assert dogs.nearest is not None and dogs.nearest.passage_id == passages["cat"]  # the best of 0.31, 0.29, 0.35
     assert (dogs.nearest.article_id, dogs.nearest.score) == ("first-visit", 0.35)
     assert dogs.nearest.text == next(p.text for p in stored.passages if p.passage_id == passages["cat"])
@@ -315,6 +317,9 @@ def test_page_numbers_match_the_seed(client: TestClient, passages: dict[str, str
     assert link.get("href").endswith(f"/articles/first-visit#{anchor}") and anchor
     assert gaps[0].one("span.nearest-score").text() == "score 0.35"
     assert gaps[0].one("ul.phrasings").text() == "“can you treat my cat”"
+    assert [r.get("data-reason") for r in gaps[0].all("span.gap-reason")] == ["off_topic", "not_covered"]
+    assert [r.text() for r in gaps[0].all("span.gap-reason")] == ["off topic (2)", "not in the articles (1)"]
+    assert gaps[0].one("p.gap-reasons").text().startswith("Why not answered:")
     assert gaps[0].one("blockquote.nearest-text").text()
     assert client.get(link.get("href").split("#")[0]).status_code == 200
 
@@ -354,21 +359,21 @@ def test_csv_export(client: TestClient, passages: dict[str, str]) -> None:
     assert response.headers["content-disposition"] == (
         f'attachment; filename="clinicbot-questions-{TODAY.isoformat()}.csv"')
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0] == ["asked_at", "conversation_id", "question", "status", "answer", "top_article", "top_score",
-                       "nearest_passage", "nearest_score", "latency_ms", "helpful", "comment"]
+    assert rows[0] == ["asked_at", "conversation_id", "question", "status", "reason", "answer", "top_article",
+                       "top_score", "nearest_passage", "nearest_score", "latency_ms", "helpful", "comment"]
     inside = sorted(((i, s) for i, s in enumerate(SEED) if s.ago < 7), key=lambda pair: (-pair[1].ago, pair[0]))
     assert len(rows) - 1 == len(inside) == 12
     for row, (i, s) in zip(rows[1:], inside, strict=True):
         at = datetime.combine(TODAY - timedelta(days=s.ago), time(9, 0), tzinfo=UTC) + timedelta(minutes=i)
         question = "'" + s.question if s.question.startswith("=") else s.question
         comment = "'" + s.comment if s.comment.startswith("=") else s.comment
-        assert row == [at.isoformat(timespec="seconds"), f"c{i}", question, s.status,
+        assert row == [at.isoformat(timespec="seconds"), f"c{i}", question, s.status, s.reason or "",
                        f"Quoted answer {i}." if s.status == "answered" else "", s.top or "",
                        "0.61" if s.top else "", passages[s.nearest] if s.nearest else "",
                        str(s.nearest_score) if s.nearest_score is not None else "", str(10.0 + i),
                        {True: "yes", False: "no", None: ""}[s.helpful], comment]
     by_question = {row[2]: row for row in rows[1:]}  # oldest first: the seed's day 5 comes first
-    assert rows[2][2] == "'=1+2 what are your opening hours" and by_question["is it painful"][11] == "'" + FORMULA
+    assert rows[2][2] == "'=1+2 what are your opening hours" and by_question["is it painful"][12] == "'" + FORMULA
     assert len(list(csv.reader(io.StringIO(client.get("/staff/insights.csv?days=30").text)))) == 16
 
 

@@ -1,82 +1,114 @@
-"""Answer quality over the patient question set: answer rate, quote accuracy, refusals, emergencies.
+"""Answer quality on every visible clinic, scored as benchmarks/answers.py scores it (docs/quality.md).
 
-Thresholds are what the current pipeline honestly reaches on tests/questions.yaml, rounded down;
-raise them as quality improves (docs/quality.md has the history).
+Each clinic gets its own real index over its own articles: acupuncture (`corpus/` + `tests/articles/`,
+`tests/questions.yaml`), the physiotherapy and optometry clinics of `tests/clinics/`, and the family dental
+practice of ../shared/benchmarks/clinic-dental/ (read from there, never copied). The floors below are what the
+pipeline reaches today, rounded down; CI fails when a change lowers one.
 """
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 import pytest
 
-from service.answerer import Answerer
-from service.schemas import AskResponse
+from benchmarks.clinics import CLINIC, DENTAL, ClinicSet, load_sets
+from benchmarks.scoring import Reply, Row
+from index.builder import build_index
+from index.embedder import Embedder
+from service.answering.answerer import Answerer
+from service.answering.retrieve import Retriever
+from service.schemas import Turn
+from service.settings import Settings
 
-MIN_ANSWER_RATE = 0.90  # answerable questions that get an answer
-MIN_ACCURACY = 0.72  # answered questions whose quote holds the expected fact, from the expected article
-MIN_REFUSAL_RATE = 0.85  # out-of-scope questions that get the fallback
-
-
-def correct(item: dict[str, Any], response: AskResponse) -> bool:
-    """The quote contains the expected fact and the top source is the expected article."""
-    top = response.sources[0].article_id if response.sources else None
-    expected = [item, *item.get("also", [])]
-    return any(top == e["article"] and e["fact"].lower() in response.answer.lower() for e in expected)
-
-
-@pytest.fixture(scope="module")
-def answerer(client: Any) -> Answerer:
-    return client.app.state.answerer  # type: ignore[no-any-return]
-
-
-def test_question_set_is_big_enough(questions: dict[str, list[Any]]) -> None:
-    assert len(questions["answerable"]) >= 40
-    assert len(questions["out_of_scope"]) >= 10
-    assert len(questions["emergency"]) >= 10
+# set -> (right fact on prose questions, right article first, refusals, follow-ups); every emergency must be
+# routed and no question that is not an emergency may be.
+FLOORS: dict[str, tuple[float, float, float, float]] = {
+    "acupuncture": (0.72, 0.80, 0.95, float("nan")),
+    "physio": (0.78, 0.92, 0.90, 0.85),
+    "optometry": (0.70, 0.86, 0.85, 0.60),
+    "dental": (0.69, 0.82, 0.75, 0.70),
+}
+MISSED_EMERGENCIES = {"acupuncture": 0, "physio": 0, "optometry": 0, "dental": 1}
+FALSE_EMERGENCIES = {"acupuncture": 0, "physio": 0, "optometry": 1, "dental": 0}
 
 
-def test_answer_rate_and_accuracy(answerer: Answerer, questions: dict[str, list[Any]]) -> None:
-    items = questions["answerable"]
-    responses = [answerer.ask(item["q"]) for item in items]
-    answered = [(i, r) for i, r in zip(items, responses, strict=False) if r.status == "answered"]
-    rate = len(answered) / len(items)
-    accuracy = sum(correct(i, r) for i, r in answered) / max(len(answered), 1)
-    wrong = [(i["q"], r.answer[:80]) for i, r in answered if not correct(i, r)]
-    print(f"answer rate {rate:.3f}, accuracy {accuracy:.3f}; wrong: {wrong}")
-    assert rate >= MIN_ANSWER_RATE
-    assert accuracy >= MIN_ACCURACY
+def replies(clinic: ClinicSet, answerer: Answerer) -> Row:
+    """Every question of the set asked in-process, follow-ups with their history (questions only)."""
+    row = Row(clinic.name, "")
+    for item in clinic.items:
+        r = answerer.ask(item.question, [Turn(question=q, answer="") for q in item.history])
+        row.replies.append(Reply(item, r.status, r.answer, r.sources[0].article_id if r.sources else "",
+                                 r.reason or "", 0.0))
+    return row
 
 
-def test_answers_are_verbatim_quotes(answerer: Answerer, questions: dict[str, list[Any]]) -> None:
-    """Every answered quote is the articles' own words: each sentence occurs in its top source passage."""
+@pytest.fixture(scope="module", params=list(FLOORS))
+def scored(request: pytest.FixtureRequest, embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Row:
+    name = request.param
+    if name == "dental" and not DENTAL.is_dir():
+        pytest.skip("../shared/benchmarks/clinic-dental is not beside this checkout")
+    clinic = load_sets([name])[0]
+    work = tmp_path_factory.mktemp(name)
+    corpus = clinic.corpus_dir(work)
+    build_index(corpus, work / "index", embedder)
+    settings = Settings.model_validate({"index_dir": work / "index", "corpus_dir": corpus,
+                                        "database": work / "log.db", **CLINIC})
+    return replies(clinic, Answerer(Retriever.load(work / "index", embedder), settings))
+
+
+def test_quality_floors(scored: Row) -> None:
+    f = scored.figures()
+    fact, article, refusals, followups = FLOORS[scored.name]
+    failed = [f"{r.item.id} {r.item.question[:60]!r} -> {r.status}: {r.answer[:60]!r}"
+              for r in scored.replies if not r.passed]
+    print(scored.markdown(), *failed, sep="\n")
+    assert f["right_fact"] >= fact
+    assert f["right_article"] >= article
+    assert f["refusals"] >= refusals
+    if followups == followups:  # nan: the set has no follow-ups
+        assert f["followups"] >= followups
+
+
+def test_emergencies_are_routed_and_nothing_else(scored: Row) -> None:
+    emergencies = scored.of("emergency")
+    missed = [r.item.question for r in emergencies if r.status != "emergency"]
+    false = [r.item.question for r in scored.replies if r.item.kind != "emergency" and r.status == "emergency"]
+    assert len(missed) <= MISSED_EMERGENCIES[scored.name], missed
+    assert len(false) <= FALSE_EMERGENCIES[scored.name], false
+
+
+def test_refusals_say_why_and_offer_the_clinic(scored: Row) -> None:
+    for r in scored.replies:
+        if r.status == "no_answer":
+            assert r.reason in ("not_covered", "medical_advice", "off_topic"), r
+            assert CLINIC["clinic_phone"] in r.answer and CLINIC["clinic_email"] in r.answer
+        else:
+            assert r.reason == "", r
+
+
+def test_answers_are_verbatim_quotes(client_answerer: Answerer, questions: dict[str, list[object]]) -> None:
+    """Every answered quote is the articles' own words: each line is sentences of its top source passage."""
     for item in questions["answerable"]:
-        response = answerer.ask(item["q"])
+        response = client_answerer.ask(item["q"])  # type: ignore[index]
         if response.status != "answered":
             continue
         top = response.sources[0]
-        passage = next(p for p in answerer.retriever.stored.passages if p.text == top.passage)
+        passage = next(p for p in client_answerer.retriever.stored.passages if p.text == top.passage)
         remaining = response.answer
         for sentence in passage.sentences:
             remaining = remaining.replace(sentence, "", 1)
-        assert remaining.strip() == "", (item["q"], response.answer)
+        assert remaining.replace("\n", "").replace("-", "").strip() == "", (item, response.answer)
         assert not response.answer.rstrip().endswith("?")
 
 
-def test_out_of_scope_questions_are_refused(answerer: Answerer, questions: dict[str, list[Any]]) -> None:
-    responses = {q: answerer.ask(q) for q in questions["out_of_scope"]}
-    refused = [q for q, r in responses.items() if r.status == "no_answer"]
-    rate = len(refused) / len(responses)
-    print(f"refusal rate {rate:.3f}; answered: {[q for q in responses if q not in refused]}")
-    assert rate >= MIN_REFUSAL_RATE
-    for q in refused:
-        assert responses[q].sources == []
-        assert "+1 555 0100" in responses[q].answer
+@pytest.fixture(scope="module")
+def client_answerer(client: object) -> Answerer:
+    return client.app.state.answerer  # type: ignore[attr-defined, no-any-return]
 
 
-@pytest.mark.parametrize("kind", ["emergency", "not_emergency"])
-def test_emergencies(answerer: Answerer, questions: dict[str, list[Any]], kind: str) -> None:
-    statuses = {q: answerer.ask(q).status for q in questions[kind]}
-    if kind == "emergency":
-        assert all(s == "emergency" for s in statuses.values()), statuses
-    else:
-        assert not any(s == "emergency" for s in statuses.values()), statuses
+def test_every_set_is_big_enough() -> None:
+    for clinic in load_sets([n for n in FLOORS if n != "dental" or DENTAL.is_dir()]):
+        kinds = [i.kind for i in clinic.items]
+        assert kinds.count("answer") >= 40 and kinds.count("abstain") >= 15 and kinds.count("emergency") >= 10, \
+            clinic.name
+    assert Path(__file__).with_name("questions.yaml").is_file()

@@ -1,4 +1,4 @@
-"""Tests for service.safety: emergency detection and the emergency reply."""
+"""The emergency rules (service/answering/alarm_rules.py) and the emergency reply (replies.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from service.safety import Emergency, detect_emergency, emergency_message
+from service.answering.alarm_rules import Emergency, detect_emergency
+from service.answering.replies import emergency_message
 
 EMERGENCIES: list[tuple[str, str]] = [
     # cardiac
@@ -91,6 +92,29 @@ EMERGENCIES: list[tuple[str, str]] = [
     # poisoning
     ("my toddler swallowed bleach", "poisoning"),
     ("i think i was poisoned", "poisoning"),
+    # any medicine in a quantity nobody takes
+    ("i swallowed a whole packet of nurofen an hour ago", "overdose"),
+    ("my sister took 30 of her anxiety tablets", "overdose"),
+    ("downed about 25 paracetamol because of the toothache", "overdose"),
+    # a head injury getting worse
+    ("my daughter banged her head on the pool edge and now she keeps vomiting", "head_injury"),
+    ("he hit his head on the ice and he is really confused", "head_injury"),
+    ("i was knocked out for a few seconds at football", "head_injury"),
+    # cauda equina
+    ("my lower back is agony and i cant control my bladder since this morning", "spinal"),
+    ("numbness around my groin and buttocks with this back pain", "spinal"),
+    ("both my legs are giving way and my back is really bad", "spinal"),
+    # a clot after surgery or a flight
+    ("my calf has been swollen and red since the flight and now i get breathless on the stairs", "blood_clot"),
+    # a spreading infection
+    ("my cheek is so swollen it has closed my eye and i have a temperature", "infection_spreading"),
+    ("the swelling from my gum is moving down into my neck", "infection_spreading"),
+    # severe injuries
+    ("my husband fell off the ladder and the bone is poking through his skin", "severe_injury"),
+    ("got hit in the face with a bat and i think my jaw is dislocated", "severe_injury"),
+    ("oven cleaner got into my eyes", "severe_injury"),
+    ("a grey shadow is coming across the vision in my right eye", "severe_injury"),
+    ("a metal splinter is lodged in my eye", "severe_injury"),
 ]
 
 NON_EMERGENCIES: list[str] = [
@@ -136,6 +160,14 @@ NON_EMERGENCIES: list[str] = [
     "i fainted after my last session, is that normal?",
     "my stomach is killing me",
     "",
+    "it took 20 minutes to get numb",
+    "my toddler knocked his baby tooth out on the table, what do i do",
+    "can physio help me walk again after a broken hip",
+    "i fractured my wrist last year and it is still stiff",
+    "will my cheek be swollen after the implant surgery?",
+    "is it normal for my leg to be swollen two weeks after the knee replacement?",
+    "i hit my head on the cupboard yesterday, it is a bit sore but i feel fine",
+    "what are the warning signs of a detached retina?",
 ]
 
 
@@ -193,7 +225,7 @@ def test_clinic_name_is_mentioned() -> None:
 
 
 def test_safety_module_is_stdlib_only() -> None:
-    source = Path(__file__).resolve().parents[1] / "service" / "safety.py"
+    source = Path(__file__).resolve().parents[1] / "service" / "answering" / "alarm_rules.py"
     imported: set[str] = set()
     for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):

@@ -19,7 +19,7 @@ from service.app import create_app
 from service.schemas import SearchHit
 from service.settings import Settings
 from tests.conftest import STAFF_PASSWORD, staff_login
-from service.staff import marked, parse_k, passage_units, safe_url, score_text
+from service.staff.search import marked, parse_k, passage_units, safe_url, score_text
 
 ROOT = Path(__file__).resolve().parent.parent
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -387,7 +387,7 @@ def test_staff_js_builds_the_same_markup() -> None:
     js = (ROOT / "web" / "static" / "staff.js").read_text(encoding="utf-8")
     templates = "".join((ROOT / "web" / "templates" / name).read_text(encoding="utf-8")
                         for name in ("staff.html", "_answer_card.html", "_passage.html"))
-    server = templates + (ROOT / "service" / "staff.py").read_text(encoding="utf-8")
+    server = templates + (ROOT / "service" / "staff" / "search.py").read_text(encoding="utf-8")
     for cls in ("answer-card", "badge", "answer", "sources", "source", "passages-section", "passages", "passage",
                 "passage-head", "rank", "score", "score-label", "article", "section", "passage-text", "lead",
                 "items", "item", "sentence", "staff-error", "error-message", "no-passages"):

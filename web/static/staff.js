@@ -207,6 +207,30 @@
     else results.removeAttribute('aria-busy');
   }
 
+  // Why the bot answered or refused: the same markup as _why.html, from /api/search's `decision`.
+  function renderWhy(decision) {
+    const reason = str(decision.reason_text);
+    const section = el('section', { className: 'why', 'aria-labelledby': 'why-heading' },
+      el('h2', { id: 'why-heading' }, 'Why'),
+      el('p', { className: 'why-rule' }, str(decision.rule) + (reason ? ` \u2014 refused because ${reason}` : '')));
+    if (decision.safety) section.append(el('p', { className: 'why-safety' }, `Safety check: ${str(decision.safety)}`));
+    const signals = Array.isArray(decision.signals) ? decision.signals : [];
+    if (signals.length) {
+      const body = el('tbody', {});
+      for (const s of signals) {
+        const weight = typeof s.weight === 'number' ? `${s.weight >= 0 ? '+' : ''}${s.weight.toFixed(2)}` : '';
+        const limit = typeof s.limit === 'number' ? `${str(s.limit_name)} ${scoreText(s.limit)}` : '';
+        body.append(el('tr', { 'data-signal': str(s.name) },
+          el('th', { scope: 'row' }, str(s.label)), el('td', { className: 'value' }, scoreText(s.value)),
+          el('td', { className: 'weight' }, weight), el('td', { className: 'limit' }, limit)));
+      }
+      section.append(el('table', { className: 'why-signals' },
+        el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Signal'), el('th', { scope: 'col' }, 'Value'),
+          el('th', { scope: 'col' }, 'Weight'), el('th', { scope: 'col' }, 'Limit'))), body));
+    }
+    return section;
+  }
+
   function plural(n, word) {
     return `${n} ${word}${n === 1 ? '' : 's'}`;
   }
@@ -242,6 +266,7 @@
     errors.forEach((message) => nodes.push(renderError(message)));
     const hits = search.status === 'fulfilled' && Array.isArray(search.value.results) ? search.value.results : [];
     if (ask.status === 'fulfilled') nodes.push(renderCard(ask.value, hits));
+    if (search.status === 'fulfilled' && search.value.decision) nodes.push(renderWhy(search.value.decision));
     if (search.status === 'fulfilled') nodes.push(renderPassages(hits));
     results.textContent = '';
     results.append(...nodes);

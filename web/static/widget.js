@@ -36,6 +36,7 @@
   const HISTORY_TURNS = 10; // turns sent to /api/ask as context
   const MAX_STORED_MESSAGES = 60; // keeps sessionStorage small on long chats
   const STATUSES = ['answered', 'no_answer', 'emergency'];
+  const REASONS = ['not_covered', 'medical_advice', 'off_topic']; // why a no_answer reply did not answer
   const NETWORK_ERROR = "Sorry \u2014 I can't reach the clinic's assistant right now.";
   const DISCLAIMER = "Answers are quoted from the clinic's articles and are not medical advice.";
 
@@ -155,7 +156,7 @@ button { cursor: pointer; }
 .msg.user { align-self: flex-end; background: #e3ecf7; color: #111; border-bottom-right-radius: 4px; }
 .msg.bot { align-self: flex-start; background: #f2f3f5; color: #1a1a1a; border-bottom-left-radius: 4px; }
 .msg p { margin: 0; }
-.answer-quote { margin: 0; padding: 2px 0 2px 10px; border-left: 4px solid #5b6472; font-style: italic; }
+.answer-quote { margin: 0; padding: 2px 0 2px 10px; border-left: 4px solid #5b6472; font-style: italic; white-space: pre-line; }
 .sources, .contacts, .feedback { margin-top: 8px; white-space: normal; font-size: 13px; }
 .sources-label { font-weight: 700; margin: 0; }
 .sources ul { margin: 2px 0 0; padding-left: 18px; }
@@ -256,6 +257,7 @@ a:hover { color: #063c91; }
     if (m.role === 'bot' && STATUSES.includes(m.status) && typeof m.answer === 'string') {
       return {
         role: 'bot', id: str(m.id), status: m.status, answer: m.answer,
+        reason: REASONS.includes(m.reason) ? m.reason : null,
         sources: Array.isArray(m.sources) ? m.sources.map(cleanSource) : [],
         vote: typeof m.vote === 'boolean' ? m.vote : null,
       };
@@ -462,7 +464,7 @@ a:hover { color: #063c91; }
   }
 
   function renderBot(m) {
-    const node = el('div', { className: `msg bot ${m.status}`, 'data-id': m.id || null });
+    const node = el('div', { className: `msg bot ${m.status}`, 'data-id': m.id || null, 'data-reason': m.reason || null });
     if (m.status === 'answered') {
       node.append(el('blockquote', { className: 'answer answer-quote' }, m.answer), renderSources(m.sources));
     } else if (m.status === 'emergency') {
@@ -537,7 +539,8 @@ a:hover { color: #063c91; }
       }, inflight);
       const d = r.data;
       if (r.ok && d && STATUSES.includes(d.status) && typeof d.answer === 'string') {
-        reply = cleanMessage({ role: 'bot', id: d.id, status: d.status, answer: d.answer, sources: d.sources });
+        reply = cleanMessage({ role: 'bot', id: d.id, status: d.status, answer: d.answer, reason: d.reason,
+                               sources: d.sources });
       } else if (!r.ok) {
         const msg = d && d.error && typeof d.error.message === 'string' && d.error.message.trim();
         failure = [msg || `Sorry \u2014 something went wrong (error ${r.status}).`, r.status >= 500 || r.status === 429 || r.status === 408];

@@ -71,6 +71,7 @@ class Topic:
     no_answer: int = 0
     emergency: int = 0
     nearest: NearestPassage | None = None  # gaps only: the best passage the bot had found
+    reasons: tuple[tuple[str, int], ...] = ()  # gaps only: why they were not answered, most frequent first
 
 
 @dataclass(frozen=True)
@@ -228,9 +229,10 @@ def _topic(phrasings: list[str], rows: list[dict[str, Any]], by_key: dict[str, l
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     shown = [(_wording(by_key[k]), n) for k, n in ranked]
     status = Counter(r["status"] for r in rows)
+    reasons = Counter(str(r.get("reason") or "not_covered") for r in rows if r["status"] == "no_answer")
     return Topic(example=shown[0][0], count=len(rows), phrasings=shown[1: 1 + MAX_PHRASINGS],
                  answered=status["answered"], no_answer=status["no_answer"], emergency=status["emergency"],
-                 nearest=nearest)
+                 nearest=nearest, reasons=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))))
 
 
 def _wording(rows: list[dict[str, Any]]) -> str:

@@ -14,9 +14,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from index.passage import slugify
-from service.answerer import Answerer, QuestionError
+from service.answering.answerer import Answerer, QuestionError
 from service.pages import render, safe_url
-from service.schemas import AskResponse, SearchHit
+from service.schemas import AskResponse, Explanation, SearchHit
 
 router = APIRouter(include_in_schema=False)
 
@@ -98,6 +98,17 @@ def answer_card(request: Request, reply: AskResponse, hits: list[SearchHit]) -> 
             "sources": sources}
 
 
+def why_view(decision: Explanation | None) -> dict[str, Any] | None:
+    """Why the bot answered or refused, ready for _why.html: the rule, the safety finding and each signal."""
+    if decision is None:
+        return None
+    rows = [{"name": s.name, "label": s.label, "value": score_text(s.value),
+             "limit": "" if s.limit is None else f"{s.limit_name} {score_text(s.limit)}",
+             "weight": "" if s.weight is None else f"{s.weight:+.2f}"} for s in decision.signals]
+    return {"rule": decision.rule, "safety": decision.safety, "rows": rows,
+            "reason": decision.reason_text}
+
+
 def passage_view(request: Request, rank: int, hit: SearchHit) -> dict[str, Any]:
     """One search hit, ready for _passage.html."""
     lead, items = passage_units(hit)
@@ -128,7 +139,7 @@ def staff_page(request: Request, q: str | None = None, k: str | None = None) -> 
     chosen_k = parse_k(k, default_k)
     context: dict[str, Any] = {
         "q": q or "", "k": chosen_k, "k_choices": sorted({*K_CHOICES, default_k, chosen_k}),
-        "searched": q is not None, "error": None, "card": None, "passages": [],
+        "searched": q is not None, "error": None, "card": None, "why": None, "passages": [],
         "articles": [article_row(request, a) for a in bot.retriever.stored.articles],
         "manifest": bot.retriever.manifest,
         "reindex": request.app.state.reindexer.status() if hasattr(request.app.state, "reindexer") else None,
@@ -136,12 +147,14 @@ def staff_page(request: Request, q: str | None = None, k: str | None = None) -> 
     status = 200
     if q is not None:
         try:
-            hits = bot.search(q, chosen_k).results
+            found = bot.search(q, chosen_k)
+            hits = found.results
             reply = bot.ask(q)
         except QuestionError as exc:
             context["error"] = str(exc)
             status = 422
         else:
             context["card"] = answer_card(request, reply, hits)
+            context["why"] = why_view(found.decision)
             context["passages"] = [passage_view(request, rank, hit) for rank, hit in enumerate(hits, 1)]
     return render(request, "staff.html", context, status)

@@ -18,22 +18,24 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from index.embedder import Embedder
-from service.answerer import Answerer
-from service.chart import SERIES, feedback_chart, questions_chart, short_day
+from service.answering.answerer import Answerer
+from service.staff.chart import SERIES, feedback_chart, questions_chart, short_day
 from service.database import Database, utcnow
-from service.insights import MAX_DISTINCT, Insights, Topic, build_insights
+from service.staff.insights import MAX_DISTINCT, Insights, Topic, build_insights
 from service.pages import render
-from service.staff import article_href
+from service.staff.search import article_href
 
 router = APIRouter(include_in_schema=False)
 
 PERIODS = (7, 30, 90)  # the period links; each is capped at the retention period
 DEFAULT_DAYS = 30
-CSV_COLUMNS = ("asked_at", "conversation_id", "question", "status", "answer", "top_article", "top_score",
+CSV_COLUMNS = ("asked_at", "conversation_id", "question", "status", "reason", "answer", "top_article", "top_score",
                "nearest_passage", "nearest_score", "latency_ms", "helpful", "comment")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet may run a cell starting with one of these
 CSV_BATCH = 500  # rows per streamed chunk
 STATUS_LABELS = {field: label for field, label, _ in SERIES}
+REASON_LABELS = {"not_covered": "not in the articles", "medical_advice": "medical advice (dose, diagnosis, cure)",
+                 "off_topic": "off topic"}
 
 
 def parse_days(raw: str | None, retention_days: int) -> int:
@@ -130,6 +132,7 @@ def insights_context(request: Request, data: Insights, days: int) -> dict[str, A
         "max_cited": max((c.count for c in data.cited), default=1),
         "article_href": lambda article_id: article_href(request, article_id),
         "status_labels": STATUS_LABELS,
+        "reason_labels": REASON_LABELS,
     }
 
 

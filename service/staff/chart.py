@@ -13,7 +13,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from service.insights import DayTotals
+from service.staff.insights import DayTotals
 
 WIDTH = 760
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 30, 30  # plot margins: y labels, -, legend, x labels

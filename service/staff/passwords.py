@@ -17,7 +17,7 @@ from functools import cache
 from pydantic import SecretStr
 
 from service.settings import Settings
-from service.signing import b64d, b64e
+from service.staff.signing import b64d, b64e
 
 DEFAULT_USER = "staff"  # the user CLINICBOT_STAFF_PASSWORD signs in
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # ~16 MB and ~50 ms per hash

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Emergency", "detect_emergency", "emergency_message"]
+__all__ = ["Emergency", "detect_emergency"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,13 @@ _MILD = (
     r"(?:short(?:ness)? of breath|breathless(?:ness)?|(?:difficulty|trouble|problems?) breathing"
     r"|chest tightness|tight(?:ness in (?:the|my))? chest|heavy bleeding)"
 )
+# Words around quantities and head injuries, for the overdose and head-injury rules.
+_ABOUT = r"(?:like|about|around|maybe|over|at least|almost|nearly)"
+_NOT_PILLS = (r"(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|seconds?|secs?|steps?|photos?|pictures?|times?"
+              r"|tries|goes|shots?|breaths?|laps?|miles?|km|kilometers?|meters?|feet|pounds?|lbs?|kg|kilos?|dollars?"
+              r"|bucks?|percent|people|patients?|sessions?|visits?|questions?|calls?)\b")
+_HEAD_RED_FLAG = (r"(?:knocked out|passed out|blacked out|unconscious|vomit\w*|throw\w* up|threw up|puk\w*|confus\w*"
+                  r"|drowsy|cant stay awake|wont stay awake|seizure|fitting|clear fluid|worse|worst)\b")
 # A word that may sit in a history window; "now"/"again" start a present-tense clause.
 _PAST_WORD = r"(?!(?:now|again|suddenly|today|tonight)\b)\w+"
 # Words allowed between "help"/"treat" and the symptom in a treatment question.
@@ -73,7 +80,29 @@ _PATTERN_TABLE: tuple[tuple[str, str], ...] = (
     ("suicide", r"\b(?:want|wanna|going|gonna|urges?|thinking (?:about|of)|thoughts of|tempted)\s+(?:to\s+)?(?:hurt|harm|cut)\w*\s+my\s*self\b"),
     ("suicide", r"\b(?:cutting|harming)\s+my\s*self\b"),
     ("overdose", r"\boverdos\w*\b"),
-    ("overdose", r"\b(?:took|taken|swallowed)\s+(?:way\s+)?(?:too many|too much|a (?:whole\s+)?(?:bottle|handful|packet|box) of|all (?:of\s+)?(?:my|the|his|her))\s+(?:\w+\s+)?(?:pills|tablets|meds|medications?|medicines?|painkillers|paracetamol|tylenol|ibuprofen|insulin)\b"),
+    ("overdose", r"\b(?:took|taken|swallowed)\s+(?:way\s+)?(?:too many|too much|a (?:whole\s+)?(?:bottle|handful|packet|box) of|every|all (?:of\s+)?(?:my|the|his|her))\s+(?:\w+\s+)?(?:pills|tablets|meds|medications?|medicines?|painkillers|paracetamol|tylenol|ibuprofen|insulin)\b"),
+    # Any medicine in a quantity nobody takes: "a whole bottle of advil", "20 of my sleeping pills", "about 20 tylenol".
+    ("overdose", r"\b(?:took|taken|swallowed|ate|eaten|had|downed)\s+(?:a\s+|an\s+|the\s+)?(?:whole|entire|full|half (?:a|the))\s+(?:bottle|packet|pack|box|strip|sheet|tub|container|jar|blister)\b"),
+    ("overdose", rf"\b(?:took|taken|swallowed|ate|eaten|downed)\s+(?:{_ABOUT}\s+)?(?:\d{{2,}}|a dozen|dozens|ten|twelve|fifteen|twenty|thirty|forty|fifty)\s+(?:of\s+(?:my|his|her|their|the|those|these|mums?|moms?|dads?)\s+\w+|(?!{_NOT_PILLS})[a-z]+)"),
+    # A head injury that is getting worse: knocked out, vomiting, confused, drowsy, a seizure, fluid from the nose.
+    ("head_injury", rf"\b(?:hit|banged|bumped|smacked|cracked|knocked|struck|whacked|hurt|injured)\s+(?:my|his|her|their|the|our)\s+head\b(?:\s+\w+){{0,25}}?\s+{_HEAD_RED_FLAG}"),
+    ("head_injury", r"\b(?:i|he|she|they|we|you)\s+(?:was|were|got|been|are|is)\s+knocked (?:out|unconscious)\b|\b(?:knocked out|blacked out|passed out)\b(?:\s+\w+){0,20}?\s+(?:vomit\w*|throw\w* up|threw up|puk\w*|confus\w*)"),
+    ("head_injury", rf"\b(?:after|since)\s+(?:he|she|i|they)?\s*(?:hitting|banging|bumping|hit|banged|bumped)\s+(?:my|his|her|their)\s+head\b(?:\s+\w+){{0,15}}?\s+{_HEAD_RED_FLAG}"),
+    # Cauda equina: bladder or bowel control lost, numbness in the saddle area, both legs weak.
+    ("spinal", r"\b(?:cant|unable to|no longer|couldnt)\s+(?:control|hold)\s+(?:my\s+|his\s+|her\s+)?(?:bladder|bowels?|pee|wee|urine|poo)\b|\b(?:lost|losing|loss of|no)\s+(?:my\s+)?(?:bladder|bowel)\s+control\b|\b(?:lost|losing|loss of)\s+control\s+(?:of|over)\s+(?:my\s+|his\s+|her\s+)?(?:bladder|bowels?)\b"),
+    ("spinal", r"\bnumb(?:ness)?\s+(?:\w+\s+){0,3}?(?:groin|saddle|genitals?|private parts|between (?:my|his|her) legs|buttocks|inner thighs?|down there)\b|\bcant feel\s+(?:\w+\s+){0,4}?(?:groin|genitals?|down there|when i wipe|between my legs)\b"),
+    ("spinal", r"\bboth (?:my\s+|his\s+|her\s+)?legs\s+(?:are\s+|feel\s+|keep\s+|have\s+|suddenly\s+)?(?:gone\s+|going\s+)?(?:weak|numb|giving way|giving out|collaps\w*|dead)\b"),
+    # A clot: a swollen, hot or painful calf or leg, then breathlessness or chest pain.
+    ("blood_clot", r"\b(?:calf|leg|thigh)\b(?:\s+\w+){0,8}?\s+(?:swollen|swelling|hot|red|warm|tender|painful)\b(?:\s+\w+){0,15}?\s+(?:breath\w*|chest|cough\w* (?:up )?blood)"),
+    # An infection spreading: facial or neck swelling reaching the eye, neck or throat, or with a fever.
+    ("infection_spreading", r"\b(?:face|cheek|jaw|neck|gum|mouth|eye)s?\s+(?:is\s+|are\s+|has\s+|have\s+|got\s+|getting\s+|keeps\s+)?(?:all\s+|so\s+|really\s+|very\s+)?(?:swollen|swelling|puffed|blown up|swelled)\b(?:\s+\w+){0,12}?\s+(?:eye|eyes|neck|throat|fever|temperature|swallow\w*)\b"),
+    ("infection_spreading", r"\bswell\w*\s+(?:\w+\s+){0,5}?(?:spread\w*|moving|going|reaching|up to|down to|into)\s+(?:(?:to|into|up|down|towards)\s+){0,2}(?:my\s+|his\s+|her\s+|the\s+)?(?:eye|eyes|neck|throat)\b"),
+    # Severe injuries: a bone through the skin, a broken jaw or neck, a chemical or an object in the eye, sight lost.
+    ("severe_injury", r"\bbones?\s+(?:is\s+|are\s+)?(?:sticking|poking|coming)\s+(?:out|through)\b|\b(?:arm|leg|wrist|ankle|finger|elbow|knee)\s+(?:is\s+)?bent\s+the wrong way\b"),
+    ("severe_injury", r"\b(?:my|his|her)\s+(?:jaw|neck|skull|pelvis|hip|femur|thigh bone)\s+(?:is|might be|may be|could be|feels|looks)\s+(?:broken|dislocated|fractured)\b|\b(?:broke|broken|fractured|dislocated)\s+(?:my|his|her)\s+(?:jaw|neck|skull|pelvis|hip|femur)\b"),
+    ("severe_injury", r"\b(?:chemicals?|bleach|acid|drain cleaner|oven cleaner|cleaner|lye|ammonia)\b(?:\s+\w+){0,6}?\s+(?:in|into)\s+(?:my|his|her|their|the)\s+eyes?\b|\bsplash\w*\s+(?:\w+\s+){0,4}?in(?:to)?\s+(?:my|his|her|their)\s+eyes?\b"),
+    ("severe_injury", r"\b(?:curtain|shadow|veil)\s+(?:\w+\s+){0,4}?(?:over|across|coming down|in)\s+(?:\w+\s+){0,3}?(?:vision|eyes?|sight)\b|\bsudden(?:ly)?\s+(?:\w+\s+){0,3}?(?:lost|lose|losing|loss of)\s+(?:\w+\s+){0,2}?(?:vision|sight)\b|\bsuddenly\s+(?:cant|can not)\s+see\b"),
+    ("severe_injury", r"\b(?:something|metal|glass|a piece of \w+|a splinter|a shard)\s+(?:\w+\s+){0,5}?(?:stuck|lodged|embedded)\s+in\s+(?:my|his|her)\s+eye\b|\b(?:stabbed|poked|punctured|pierced)\s+(?:\w+\s+){0,3}?eye\b"),
     ("poisoning", r"\b(?:swallowed|drank|drunk|ate|eaten|ingested)\s+(?:some\s+|the\s+)?(?:bleach|antifreeze|rat poison|poison|weed ?killer|pesticide|detergent|drain cleaner|laundry pods?|batter(?:y|ies)|button batter(?:y|ies)|lighter fluid|paint thinner)\b"),
     ("poisoning", r"\bpoisoned\b|(?<!food )\bpoisoning\b|\bcarbon monoxide\b"),
     ("anaphylaxis", r"\bana(?:ph|f)[iy]la[kcx]\w*\b|\bepi ?pen\b"),
@@ -118,9 +147,13 @@ _PATTERN_TABLE: tuple[tuple[str, str], ...] = (
 
 # --- suppressors: past events, general questions, benign look-alikes --------
 _SUPPRESSOR_TABLE: tuple[str, ...] = (
+    # A healed or treated injury: "physio after a broken hip", "since i broke my jaw in 2019".
+    r"\b(?:after|since|following|recover\w* from|rehab\w* (?:after|for|from)|healing from|healed)\s+(?:a\s+|an\s+|my\s+|his\s+|her\s+|the\s+)?(?:broken|fractured|dislocated)\s+\w+",
     # History. "just had" stays live: a seizure a minute ago is still now.
     rf"\b(?<!just )(?:had|have had|has had|ive had|hes had|shes had|suffered|survived|recover\w* from|recovery from|history of|post|after|since)\s+(?:having\s+)?{_EVENT}",
     rf"\b(?:previous|prior|past|old|earlier|former)\s+{_EVENT_CORE}",
+    # A question about what something looks like: "what are the signs of a collapsed lung?"
+    rf"\b(?:signs?|symptoms?|warning signs?|red flags?)\s+(?:of|for)\s+{_EVENT}",
     rf"\b{_EVENT_CORE}\s+(?:rehab\w*|recovery|survivors?|patients?|victims?|history)\b(?:\s+{_PAST_WORD}){{0,4}}",
     r"\bhistory of(?:\s+\w+){1,3}",
     # Lasting effects: "slurred speech since his stroke" is rehab, not now.
@@ -194,35 +227,3 @@ def detect_emergency(message: str) -> Emergency | None:
             if not any(start < m.end() and m.start() < end for start, end in blocked):
                 return Emergency(kind=kind, matched=m.group(0))
     return None
-
-
-def emergency_message(kind: str, number: str, clinic_name: str = "") -> str:
-    """The text shown instead of an answer: call <number> now ...; for 'suicide'
-    also mention a crisis line ("call or text 988 in the US").
-
-    Deliberately no medical advice: only where to get help, and not to wait.
-    """
-    number = number.strip()
-    target = number or "your local emergency number"
-    us = number == "911"  # 988 is a US-only line
-    if kind == "suicide":
-        crisis = ", or call or text 988 (Suicide & Crisis Lifeline)." if us else "."
-        lines = [
-            f"If you are thinking about ending your life or are in crisis, call {target} now{crisis}"
-        ]
-    else:
-        lines = [
-            f"This sounds like a medical emergency. Call {target} now or go to the nearest emergency department."
-        ]
-    who = clinic_name.strip() or "the clinic"
-    lines.append(
-        f"Do not wait for a reply from this chat: it is automated, and {who} "
-        "cannot send help through it."
-    )
-    if kind == "overdose" and us:
-        # Overdoses are often intentional; pointing to the crisis line is not advice.
-        lines.append(
-            "If this was on purpose or you are in crisis, you can also call or text "
-            "988 (Suicide & Crisis Lifeline)."
-        )
-    return " ".join(lines)

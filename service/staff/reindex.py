@@ -21,9 +21,9 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from index.article import SkippedFile
 from index.builder import BuildError, build_index
 from index.embedder import Embedder
-from service.answerer import Answerer
+from service.answering.answerer import Answerer
 from service.errors import error_response
-from service.retriever import Retriever
+from service.answering.retrieve import Retriever
 from service.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from service.passwords import dummy_hash, verify_password
+from service.staff.passwords import dummy_hash, verify_password
 from service.privacy import visitor_hash
 
 MAX_FAILURES = 5  # failed sign-ins per user name, or per visitor, before sign-in pauses

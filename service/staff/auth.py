@@ -21,12 +21,12 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from service import lockout
-from service.csrf import CSRF_FIELD, StaffCookies, csrf_ok, form_data, new_csrf_token, require_csrf
+from service.staff import lockout
+from service.staff.csrf import CSRF_FIELD, StaffCookies, csrf_ok, form_data, new_csrf_token, require_csrf
 from service.errors import error_response
 from service.pages import render, templates
-from service.passwords import DEFAULT_USER
-from service.signing import b64d, b64e, sign, signing_key
+from service.staff.passwords import DEFAULT_USER
+from service.staff.signing import b64d, b64e, sign, signing_key
 
 SESSION_COOKIE = "clinicbot_staff"
 LOGIN_PATH = "/staff/login"

@@ -19,7 +19,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.pages import templates
-from service.signing import sign, signing_key
+from service.staff.signing import sign, signing_key
 
 CSRF_COOKIE = "clinicbot_csrf"
 CSRF_FIELD = "csrf_token"

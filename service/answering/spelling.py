@@ -1,0 +1,100 @@
+"""Spelling: repair a patient's typos without ever replacing a real English word.
+
+symspellpy does the look-ups, against two dictionaries: the clinic's own words plus the words of the safety
+banks (edit distance up to 2), and the most frequent English words of symspellpy's bundled frequency
+dictionary (edit distance 1). A word is left alone when it is in the corpus or is an English word of that
+dictionary, so "cancer" never becomes "cancel" however the clinic writes. Common text-speak ("u", "cnt",
+"pls") is spelled out first.
+"""
+from __future__ import annotations
+
+import importlib.resources
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from functools import cache
+
+from symspellpy import SymSpell, Verbosity
+
+ENGLISH_LOOKUP_WORDS = 30_000  # the most frequent English words offered as corrections (edit distance 1)
+MIN_LENGTH = 4  # shorter words are too ambiguous to repair ("mny": my, many, any)
+LONG_WORD = 8  # from this length two edits are allowed
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+
+# Text-speak of English chat, spelled out (general English, not any clinic's vocabulary).
+TEXT_SPEAK: dict[str, str] = {
+    "u": "you", "ur": "your", "r": "are", "ya": "you", "pls": "please", "plz": "please", "cnt": "cant",
+    "cudnt": "couldnt", "dnt": "dont", "b4": "before", "2day": "today", "2nite": "tonight",
+    "tmrw": "tomorrow", "tmr": "tomorrow", "bc": "because", "cuz": "because", "coz": "because", "ppl": "people",
+    "thx": "thanks", "idk": "i dont know", "rn": "right now", "abt": "about", "wat": "what", "wen": "when",
+    "hw": "how", "appt": "appointment", "asap": "as soon as possible", "msg": "message", "ty": "thank you",
+    "nvm": "never mind", "sry": "sorry", "bf": "boyfriend", "gf": "girlfriend", "yr": "year", "yrs": "years",
+    "hr": "hour", "hrs": "hours", "min": "minute", "mins": "minutes", "wk": "week", "wks": "weeks",
+}
+
+
+@cache
+def english_counts() -> Mapping[str, int]:
+    """symspellpy's English frequency dictionary (82,765 words with corpus counts), loaded once per process."""
+    text = importlib.resources.files("symspellpy").joinpath("frequency_dictionary_en_82_765.txt").read_text("utf-8")
+    counts: dict[str, int] = {}
+    for line in text.splitlines():
+        word, _, count = line.partition(" ")
+        if word and count.strip().isdigit():
+            counts[word] = int(count)
+    return counts
+
+
+_ENGLISH_LOCK = threading.Lock()
+
+
+@cache
+def _english_lookup() -> SymSpell:
+    """A SymSpell over the most frequent English words, distance 1 (built once per process, ~0.5 s)."""
+    with _ENGLISH_LOCK:
+        speller = SymSpell(max_dictionary_edit_distance=1, prefix_length=7)
+        ranked = sorted(english_counts().items(), key=lambda kv: -kv[1])[:ENGLISH_LOOKUP_WORDS]
+        for word, count in ranked:
+            speller.create_dictionary_entry(word, count)
+        return speller
+
+
+class Speller:
+    """Repairs the words of one corpus's questions; the clinic's own words are preferred corrections."""
+
+    def __init__(self, corpus_counts: Mapping[str, int], domain_words: Iterable[str] = ()) -> None:
+        self.known = {w for w in corpus_counts if w.isalpha()}
+        self._local = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+        for word, count in corpus_counts.items():
+            if word.isalpha() and len(word) >= MIN_LENGTH - 1:
+                self._local.create_dictionary_entry(word, count * 1000 + 1)
+        english = english_counts()
+        for word in domain_words:
+            # The banks are written as patients type, typos included: only their real words are corrections.
+            if word.isalpha() and len(word) >= MIN_LENGTH - 1 and word not in self.known and word in english:
+                self._local.create_dictionary_entry(word, 1)
+
+    def is_word(self, word: str) -> bool:
+        """A real word: the clinic uses it or English has it."""
+        return word in self.known or word in english_counts()
+
+    def correct(self, word: str) -> str:
+        """The word a typo most likely meant; a real word, a number or a short word is returned unchanged."""
+        lower = word.lower()
+        if lower in TEXT_SPEAK:
+            return TEXT_SPEAK[lower]
+        if len(lower) < MIN_LENGTH or not lower.isalpha() or self.is_word(lower):
+            return lower
+        distance = 2 if len(lower) >= LONG_WORD else 1
+        found = self._local.lookup(lower, Verbosity.CLOSEST, max_edit_distance=distance)
+        if not found:
+            found = _english_lookup().lookup(lower, Verbosity.CLOSEST, max_edit_distance=1)
+        if not found:
+            return lower
+        # Among equally close words prefer one with the same letters: a swap is the commonest typo ("pian").
+        best = max(found, key=lambda s: (sorted(s.term) == sorted(lower), s.count))
+        return str(best.term)
+
+    def repair(self, text: str) -> str:
+        """The text with each word replaced by its repair; punctuation and spacing kept, lower-cased."""
+        return _TOKEN.sub(lambda m: self.correct(m.group(0)), text).lower()

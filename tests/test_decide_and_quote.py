@@ -1,0 +1,110 @@
+"""The decide, quote and sources stages, on real hits from the test index."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from index.passage import Passage
+from service.answering.answerer import Answerer
+from service.answering.decide import confidence, decide
+from service.answering.quote import answer_text, quotable, quote
+from service.answering.score import Hit
+from service.answering.sources import sources
+from service.answering.tuning import Tuning
+
+
+@pytest.fixture(scope="module")
+def answerer(client: Any) -> Answerer:
+    return client.app.state.answerer  # type: ignore[no-any-return]
+
+
+def test_confidence_rises_with_every_positive_signal() -> None:
+    tuning = Tuning()
+    base = {"score": 0.6, "sentence_similarity": 0.6, "coverage": 0.5, "novelty": 0.1, "margin": 0.1,
+            "shape_missing": 0.0}
+    for name in ("score", "sentence_similarity", "coverage", "margin"):
+        assert confidence({**base, name: base[name] + 0.2}, tuning) > confidence(base, tuning), name
+    assert confidence({**base, "novelty": 0.8}, tuning) < confidence(base, tuning)
+    assert confidence({**base, "shape_missing": 1.0}, tuning) < confidence(base, tuning)
+
+
+def test_answered_and_refused_questions_show_why(answerer: Answerer) -> None:
+    answered = answerer.answer("how long does a session last")
+    assert answered.response.status == "answered" and answered.decision and answered.decision.answer
+    assert answered.decision.signals["confidence"] >= answerer.tuning.answer_confidence
+    refused = answerer.answer("can acupuncture help me quit smoking")
+    assert refused.response.status == "no_answer" and refused.decision and not refused.decision.answer
+    assert refused.response.reason == "not_covered"
+    assert "confidence" in refused.decision.rule or "answer_threshold" in refused.decision.rule
+    off = answerer.answer("whats the weather tomorrow")
+    assert off.response.reason == "off_topic"
+
+
+def test_raising_the_confidence_bar_refuses_more(answerer: Answerer) -> None:
+    result = answerer.answer("how long does a session last")
+    q, hits = result.question, list(result.hits)
+    assert q is not None and decide(q, hits, answerer.retriever.vocabulary, answerer.tuning).answer
+    strict = answerer.tuning.model_copy(update={"answer_confidence": 0.999})
+    assert not decide(q, hits, answerer.retriever.vocabulary, strict).answer
+
+
+@pytest.mark.parametrize(("sentence", "in_list", "ok"), [
+    ("Sessions typically last 30–60 minutes.", False, True),
+    ("Does acupuncture hurt?", False, False),
+    ("BOOK A FREE DISCOVERY CALL WITH DEE", False, False),
+    ("Check-up exam and cleaning (adult)", False, False),  # a table cell or label, no sentence
+    ("Rest today", True, False),  # too short
+    ("Avoid hot baths and saunas today", True, True),  # a list item needs no full stop
+    ("Follow us on Instagram @clinic for more tips.", False, False),
+])
+def test_what_may_be_quoted(sentence: str, in_list: bool, ok: bool) -> None:
+    assert quotable(sentence, in_list) is ok
+
+
+def _hit(passage: Passage, scores: list[float], shapes: list[bool] | None = None) -> Hit:
+    n = len(passage.sentences)
+    return Hit(row=0, passage=passage, score=max(scores), passage_score=0.5, lexical=0.0,
+               sentence_scores=tuple(scores), sentence_dense=tuple(scores), sentence_coverage=(0.5,) * n,
+               context_coverage=(0.5,) * n, sentence_shape=tuple(shapes or [False] * n))
+
+
+LIST = Passage("a#1", "a", "Aftercare", "", "At home", "at-home", 1,
+               ("Bring these to your first visit:", "Your photo ID.", "A list of your medicines.",
+                "Your insurance card if you have one."), (1, 2, 3))
+PARAGRAPH = Passage("b#0", "b", "Fees", "", "Prices", "prices", 0,
+                    ("We keep prices simple.", "A first visit costs $120 and takes 90 minutes.",
+                     "This includes your first treatment.", "Parking behind the clinic is free."))
+
+
+def test_a_list_is_quoted_with_its_lead_in() -> None:
+    quoted = quote(_hit(LIST, [0.4, 0.5, 0.7, 0.45]), Tuning(), (), "what should i bring?")
+    assert quoted[0] == "Bring these to your first visit:" and "A list of your medicines." in quoted
+    text = answer_text(_hit(LIST, [0.4, 0.5, 0.7, 0.45]), quoted)
+    assert text.startswith("Bring these to your first visit:\n- ")
+
+
+def test_the_sentence_a_quote_needs_comes_with_it() -> None:
+    quoted = quote(_hit(PARAGRAPH, [0.2, 0.5, 0.9, 0.1]), Tuning())
+    assert quoted == ["A first visit costs $120 and takes 90 minutes.", "This includes your first treatment."]
+
+
+def test_a_sentence_already_said_is_not_repeated() -> None:
+    said = ["A first visit costs $120 and takes 90 minutes."]
+    quoted = quote(_hit(PARAGRAPH, [0.2, 0.9, 0.3, 0.6]), Tuning(max_sentences=1), said)
+    assert quoted == ["Parking behind the clinic is free."]
+
+
+def test_the_fact_asked_for_wins_within_the_passage() -> None:
+    scores = [0.62, 0.55, 0.2, 0.1]
+    assert quote(_hit(PARAGRAPH, scores), Tuning(max_sentences=1, quote_shape_bonus=0)) == ["We keep prices simple."]
+    shaped = quote(_hit(PARAGRAPH, scores, [False, True, False, False]), Tuning(max_sentences=1))
+    assert shaped == ["A first visit costs $120 and takes 90 minutes."]
+
+
+def test_sources_one_per_article_best_first(answerer: Answerer) -> None:
+    hits = list(answerer.answer("does cupping leave marks").hits)
+    found = sources(hits, answerer.tuning, 3)
+    assert found and found[0].article_id == hits[0].article_id
+    assert len({s.article_id for s in found}) == len(found) <= 3
+    assert all(s.score >= hits[0].score - answerer.tuning.source_margin - 1e-4 for s in found[1:])

@@ -1,0 +1,95 @@
+"""The understand stage: typo repair that never replaces a real word, focus terms, shapes, follow-ups, synonyms."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from index.words import stem
+from service.answering.answerer import Answerer
+from service.answering.spelling import Speller
+from service.answering.understand import has_shape, is_follow_up, shapes_asked, understand, with_synonyms
+from service.schemas import Turn
+
+CORPUS_WORDS = {"acupuncture": 40, "pain": 30, "plan": 30, "cancel": 5, "cancellation": 3, "whitening": 8,
+                "sealants": 2, "insurance": 9, "session": 20}
+
+
+@pytest.fixture(scope="module")
+def speller() -> Speller:
+    return Speller(CORPUS_WORDS, ["breathe", "breath", "chest", "bleeding"])
+
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("acupunture", "acupuncture"), ("whitning", "whitening"), ("sealents", "sealants"), ("insurence", "insurance"),
+    ("pian", "pain"),  # a swap beats a substitution ("plan") at the same distance
+    ("breth", "breath"),  # a word of the safety banks
+    ("siezure", "seizure"),  # an English word the clinic never uses
+    ("cnt", "cant"), ("u", "you"), ("pls", "please"),  # text-speak
+])
+def test_typos_are_repaired(speller: Speller, typed: str, meant: str) -> None:
+    assert speller.correct(typed) == meant
+
+
+@pytest.mark.parametrize("word", ["cancer", "sings", "patients", "braces", "invisalign", "mny", "2024", "physio"])
+def test_real_words_short_words_and_unknown_names_are_kept(speller: Speller, word: str) -> None:
+    assert speller.correct(word) == word.lower()
+
+
+def test_repair_keeps_the_rest_of_the_text(speller: Speller) -> None:
+    assert speller.repair("Does acupunture help cancer pian?") == "does acupuncture help cancer pain?"
+
+
+@pytest.mark.parametrize(("question", "shapes"), [
+    ("how much is a session?", ("price",)), ("what does it cost", ("price",)),
+    ("how much notice do you need", ()), ("how long does it take", ("duration",)),
+    ("how often should i come", ("frequency",)), ("how many sessions will i need", ("count",)),
+    ("when can i exercise", ("time",)), ("why is my back worse in winter", ("cause",)),
+    ("does it hurt?", ()),
+])
+def test_the_kind_of_fact_asked_for(question: str, shapes: tuple[str, ...]) -> None:
+    assert shapes_asked(question) == shapes
+
+
+def test_a_sentence_holds_the_fact_asked_for() -> None:
+    assert has_shape("A session costs $85.", ["price"])
+    assert not has_shape("This often costs more than saving the tooth.", ["price"])
+    assert has_shape("Ice it for 15 minutes every 2 to 3 hours.", ["frequency"])
+    assert has_shape("Sessions last 30–60 minutes.", ["duration"])
+
+
+@pytest.mark.parametrize(("text", "terms", "expected"), [
+    ("and for kids?", 1, True), ("ok and how long?", 1, True), ("does it hurt?", 1, True),
+    ("what time do you close on fridays and saturdays", 4, False),
+])
+def test_follow_up_detection(text: str, terms: int, expected: bool) -> None:
+    assert is_follow_up(text, terms) is expected
+
+
+def test_a_follow_up_is_read_with_the_question_before(speller: Speller) -> None:
+    q = understand("and how long?", [Turn(question="does acupunture hurt?", answer="")], speller)
+    assert q.follow_up and q.previous == "does acupunture hurt?"
+    assert q.text == "does acupuncture hurt? and how long?"
+    assert q.terms[stem("long")] == 1.0 and q.terms[stem("acupuncture")] == 0.5  # context counts half
+    assert q.shapes == ("duration",)
+    standalone = understand("how much is a session?", [], speller)
+    assert not standalone.follow_up and standalone.text == "how much is a session?"
+
+
+def test_personal_data_never_reaches_retrieval(speller: Speller) -> None:
+    q = understand("call me on 555 123 4567 about my appointment", [], speller)
+    assert "555" not in q.text and "appointment" in q.text
+    assert "555" in q.typed  # the safety checks read what was typed
+
+
+def test_synonyms_come_from_the_model_for_words_the_articles_never_use(client: Any) -> None:
+    answerer: Answerer = client.app.state.answerer
+    vocabulary = answerer.retriever.vocabulary
+    q = understand("can kids have it", [], answerer.speller)
+    assert not vocabulary.knows(stem("kids"))
+    vectors = {"kids": answerer.retriever.embedder.query("kids")}
+    q = with_synonyms(q, vocabulary, vectors, answerer.tuning.synonym_similarity)
+    assert stem("children") in q.synonyms[stem("kids")]
+    known = with_synonyms(understand("how long is a session", [], answerer.speller), vocabulary, {},
+                          answerer.tuning.synonym_similarity)
+    assert known.synonyms == {}  # words the articles use are matched as themselves ("often" is not "rarely")
