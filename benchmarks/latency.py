@@ -26,11 +26,7 @@ import argparse
 import json
 import os
 import re
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -49,6 +45,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks.common import CpuShare, code_state, cpu_share, machine, update_doc, wait_quiet  # noqa: E402
+from benchmarks.serving import build, start_server  # noqa: E402
 
 DEFAULT_QUESTIONS = REPO_ROOT / "benchmarks" / "questions.txt"
 DOC_PATH = REPO_ROOT / "docs" / "benchmarks.md"
@@ -93,7 +90,7 @@ def fillers() -> tuple[str, ...]:
     import importlib
 
     stopwords: frozenset[str] = frozenset()
-    for module in ("index.words", "service.query"):  # where the stopword list lives has moved before
+    for module in ("index.words", "service.answering.query"):  # where the stopword list lives has moved before
         try:
             stopwords = frozenset(importlib.import_module(module).STOPWORDS)
             break
@@ -125,98 +122,6 @@ def proc_status_mb(pid: int, key: str) -> float:
         if line.startswith(key + ":"):
             return int(line.split()[1]) * 1024 / 1e6
     raise KeyError(key)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def clinicbot_command() -> list[str]:
-    """The `clinicbot` console script of this interpreter's environment (or `python -m service.cli`)."""
-    script = Path(sys.executable).parent / "clinicbot"
-    if script.is_file():
-        return [str(script)]
-    found = shutil.which("clinicbot")
-    return [found] if found else [sys.executable, "-m", "service.cli"]
-
-
-def child_env() -> dict[str, str]:
-    """The environment for clinicbot subprocesses: offline, nothing else changed."""
-    env = dict(os.environ)
-    env.setdefault("HF_HUB_OFFLINE", "1")
-    env.setdefault("TRANSFORMERS_OFFLINE", "1")
-    return env
-
-
-# --------------------------------------------------------------------------- build and serve
-
-
-@dataclass
-class BuildResult:
-    wall_s: float  # process start to exit: interpreter, imports, model load, build
-    builder_s: float  # what the builder itself reports (reading, splitting, embedding, writing)
-    line: str
-
-
-def build(corpus: Path, index_dir: Path) -> BuildResult:
-    """`clinicbot index --corpus CORPUS --index-dir INDEX_DIR`, timed."""
-    cmd = [*clinicbot_command(), "index", "--corpus", str(corpus), "--index-dir", str(index_dir), "--quiet"]
-    started = time.perf_counter()
-    done = subprocess.run(cmd, cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=900,
-                          check=False)
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"clinicbot index failed ({done.returncode}):\n{done.stderr}")
-    line = done.stdout.strip().splitlines()[-1]
-    match = re.search(r" in ([0-9.]+) s ", line)
-    return BuildResult(wall, float(match.group(1)) if match else float("nan"), line)
-
-
-@dataclass
-class Server:
-    proc: subprocess.Popen[bytes]
-    base_url: str
-    log_path: Path
-    ready_s: float
-
-    def stop(self) -> None:
-        """Ctrl-C the server (uvicorn shuts down cleanly), kill it if it does not exit."""
-        if self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-
-
-def start_server(index_dir: Path, log_path: Path, extra_env: dict[str, str], timeout_s: float = 180.0) -> Server:
-    """Start `clinicbot serve` on a free port of 127.0.0.1 and wait for /readyz; time to ready is measured."""
-    port = free_port()
-    cmd = [*clinicbot_command(), "serve", "--index-dir", str(index_dir), "--host", "127.0.0.1", "--port", str(port)]
-    with open(log_path, "wb") as log:  # the child keeps its own descriptor
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env={**child_env(), **extra_env}, stdout=log,
-                                stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=base_url, timeout=2.0) as client:
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"clinicbot serve exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            if time.perf_counter() - started > timeout_s:
-                proc.kill()
-                raise SystemExit(f"clinicbot serve not ready after {timeout_s:.0f} s")
-            try:
-                if client.get("/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.02)
-    return Server(proc, base_url, log_path, time.perf_counter() - started)
 
 
 # --------------------------------------------------------------------------- load
@@ -324,19 +229,22 @@ def run_load(
 
 
 def profile(index_dir: Path, questions: list[tuple[str, str]], repeats: int) -> dict[str, float]:
-    """Mean and median ms per stage of `Answerer.ask`, measured in this process (no HTTP)."""
+    """Mean and median ms per stage of `Answerer.answer` (its own stopwatch), in this process (no HTTP).
+
+    Stages: understand (typo repair, focus words, and the one embedding batch), safety, retrieve (dense and
+    BM25 search, scoring), decide (decision and quote); ask_cold is a whole answer to a question not seen
+    before, ask_warm the same question again (its vectors come from the cache).
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from service.app import load_answerer
-    from service.safety import detect_emergency
     from service.settings import Settings
 
     settings = Settings(index_dir=index_dir)
     t0 = time.perf_counter()
     answerer = load_answerer(settings)
     load_s = time.perf_counter() - t0
-    retriever = answerer.retriever
-    k = max(10, settings.max_sources * 3)
-    stages: dict[str, list[float]] = {s: [] for s in ("emergency", "parse", "embed", "search", "ask_cold", "ask_warm")}
+    stages: dict[str, list[float]] = {s: [] for s in ("understand", "safety", "retrieve", "decide", "ask_cold",
+                                                      "ask_warm")}
     texts = [q for _, q in questions]
     filler_words = fillers()
     for i, text in enumerate(texts[:5]):  # first calls pay for lazy initialisation
@@ -346,21 +254,10 @@ def profile(index_dir: Path, questions: list[tuple[str, str]], repeats: int) -> 
         for text in texts:
             serial += 1
             t = time.perf_counter()
-            emergency = detect_emergency(text)
-            stages["emergency"].append((time.perf_counter() - t) * 1000)
-            if emergency is None:
-                t = time.perf_counter()
-                query = retriever.parse(text)
-                stages["parse"].append((time.perf_counter() - t) * 1000)
-                t = time.perf_counter()
-                vector = retriever.embedder.encode([query.text])[0]  # bypasses the cache
-                stages["embed"].append((time.perf_counter() - t) * 1000)
-                t = time.perf_counter()
-                retriever.search(query, vector, k=k)
-                stages["search"].append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            answerer.ask(unique_variant(text, serial, filler_words))
+            result = answerer.answer(unique_variant(text, serial, filler_words))
             stages["ask_cold"].append((time.perf_counter() - t) * 1000)
+            for stage, ms in result.timings.items():
+                stages[stage].append(ms)
             answerer.ask(text)  # make sure it is cached
             t = time.perf_counter()
             answerer.ask(text)
@@ -442,14 +339,14 @@ def markdown(facts: dict[str, Any]) -> str:
         http = warm1["p50_ms"] - prof["ask_warm_p50_ms"]
         lines += [
             "",
-            ("Where the time of one answer goes (in-process, no HTTP; median ms over the questions; "
-            "parse/embed/search only for non-emergency questions):"),
+            ("Where the time of one answer to a new question goes (in-process, no HTTP; median ms over the "
+            "questions, the stages of `Answerer.answer`; retrieve and decide only for non-emergencies):"),
             "",
-            ("| emergency check | parse + typo repair | embed (uncached) | search | whole ask, cold | whole ask, warm "
-            "| HTTP + framework (warm p50 over HTTP minus in-process) |"),
+            ("| understand (typo repair + one embedding batch) | safety | retrieve + score | decide + quote "
+            "| whole ask, cold | whole ask, warm | HTTP + framework (warm p50 over HTTP minus in-process) |"),
             "|---|---|---|---|---|---|---|",
-            (f"| {prof['emergency_p50_ms']:.2f} | {prof['parse_p50_ms']:.2f} | {prof['embed_p50_ms']:.2f} "
-            f"| {prof['search_p50_ms']:.2f} | {prof['ask_cold_p50_ms']:.2f} | {prof['ask_warm_p50_ms']:.2f} "
+            (f"| {prof['understand_p50_ms']:.2f} | {prof['safety_p50_ms']:.2f} | {prof['retrieve_p50_ms']:.2f} "
+            f"| {prof['decide_p50_ms']:.2f} | {prof['ask_cold_p50_ms']:.2f} | {prof['ask_warm_p50_ms']:.2f} "
             f"| {http:.2f} |"),
         ]
     return "\n".join(lines)

@@ -1,12 +1,13 @@
 """Retrieval benchmark: how well clinicbot's retrieval layer finds the answer to real consumer health questions.
 
 What it measures: nDCG@10, Recall@100, MRR@10 (grade >= 1, the 60 questions with a relevant doc), avgScore@1
-and MRR@10 with grade >= 2 (all 104 questions, the TREC LiveQA way) and judged@10 of the retriever that
-`POST /api/ask` uses (`Retriever.parse` -> `.embed` -> `.search`, unchanged), with the default model
-all-MiniLM-L6-v2, on the medquad-liveqa benchmark (../shared/benchmarks/medquad-liveqa/): 16,331 MedQuAD
-answers from nine NIH sources as the corpus, the 104 TREC 2017 LiveQA-Med test questions in three wordings
-(original consumer message, NLM summary, NIST paraphrase) and 2,311 graded relevance judgments. It also
-records the index build time, the passage count and the mean query latency (parse + embed + search).
+and MRR@10 with grade >= 2 (all 104 questions, the TREC LiveQA way) and judged@10 of the retrieval that
+`POST /api/ask` uses (`Answerer.rank`: understand -> embed -> dense + BM25 candidates -> score), hybrid
+and dense-only in the same run, with the default model all-MiniLM-L6-v2, on the medquad-liveqa benchmark
+(../shared/benchmarks/medquad-liveqa/): 16,331 MedQuAD answers from nine NIH sources as the corpus, the
+104 TREC 2017 LiveQA-Med test questions in three wordings (original consumer message, NLM summary, NIST
+paraphrase) and 2,311 graded relevance judgments. It also records the index build time, the passage count
+and the mean query latency (understand + embed + retrieve).
 
 Each corpus doc becomes one Article (id = doc id, title = the MedQuAD question, one untitled section of
 paragraph blocks); the passage splitter chunks long answers, and passage hits are mapped back to their doc,
@@ -45,6 +46,7 @@ from benchmarks.common import code_state, cpu_share, machine, update_doc, wait_q
 from index.article import Article, Block, Section  # noqa: E402
 from index.builder import corpus_hash  # noqa: E402
 from index.passage import EMBED_RECIPE, split_article  # noqa: E402
+from index.store import FORMAT_VERSION  # noqa: E402
 
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "benchmarks" / "medquad-liveqa"
 SCORER = REPO_ROOT.parent / "shared" / "tools" / "score_retrieval.py"
@@ -55,6 +57,11 @@ BEGIN, END = "<!-- retrieval:begin (written by benchmarks/retrieval.py --write) 
 QUERY_SETS = (("original", "queries.jsonl"), ("summary", "queries_summary.jsonl"),
               ("paraphrase", "queries_paraphrase.jsonl"))
 RUN_TAG = "clinicbot"
+# The hybrid retrieval the service uses, and the same without BM25 (the dense-only reference, same run).
+VARIANTS: tuple[tuple[str, dict[str, float]], ...] = (
+    ("hybrid", {}),
+    ("dense", {"lexical_candidates": 0, "lexical_weight": 0.0}),
+)
 
 
 # --------------------------------------------------------------------------- data
@@ -126,7 +133,7 @@ def current_manifest(index_dir: Path, model: str, wanted_hash: str) -> dict[str,
         return None
     manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
     same = (manifest.get("model") == model and manifest.get("embed_recipe") == EMBED_RECIPE
-            and manifest.get("corpus_hash") == wanted_hash)
+            and manifest.get("corpus_hash") == wanted_hash and manifest.get("format_version") == FORMAT_VERSION)
     return manifest if same else None
 
 
@@ -202,38 +209,35 @@ class SetResult:
     rel2: dict[str, Any] = field(default_factory=dict)  # grade >= 2, all questions (--queries)
 
 
-def run_queries(retriever: Any, name: str, queries: list[dict[str, Any]], run_path: Path, k_passages: int,
-                k_docs: int) -> SetResult:
-    """Retrieve the top `k_docs` docs for every query and write a TREC run file."""
+def run_queries(answerer: Any, name: str, queries: list[dict[str, Any]], run_path: Path, k_docs: int) -> SetResult:
+    """Rank docs for every query with `Answerer.rank` (the retrieval of POST /api/ask) and write a TREC run file."""
     lines: list[str] = []
     doc_counts: list[int] = []
     result = SetResult(name, run_path, 0.0)
-    hits_before = retriever.embedder.cache_hits
+    embedder = answerer.retriever.embedder
+    hits_before = embedder.cache_hits
     with cpu_share() as share:
         for q in queries:
             t0 = time.perf_counter()
-            query = retriever.parse(str(q["text"]))
-            t1 = time.perf_counter()
-            vector = retriever.embed(query.text)
-            t2 = time.perf_counter()
-            hits = retriever.search(query, vector, k=k_passages)
-            t3 = time.perf_counter()
+            text = str(q["text"]).strip()[: answerer.settings.max_question_chars]
+            if not text:  # three paraphrases are empty: they rank nothing, as before
+                continue
+            hits, ms = answerer.rank(text)
             best: dict[str, float] = {}
             for hit in hits:
                 doc = hit.passage.article_id
                 if hit.score > best.get(doc, float("-inf")):
                     best[doc] = hit.score
             ranked = sorted(best.items(), key=lambda item: -item[1])[:k_docs]
-            t4 = time.perf_counter()
-            result.parse_ms.append((t1 - t0) * 1000)
-            result.embed_ms.append((t2 - t1) * 1000)
-            result.search_ms.append((t3 - t2) * 1000)
-            result.total_ms.append((t4 - t0) * 1000)
+            result.parse_ms.append(ms["understand"])
+            result.embed_ms.append(ms["embed"])
+            result.search_ms.append(ms["retrieve"])
+            result.total_ms.append((time.perf_counter() - t0) * 1000)
             doc_counts.append(len(ranked))
             for rank, (doc, score) in enumerate(ranked, 1):
                 lines.append(f"{q['id']} Q0 {doc} {rank} {score:.6f} {RUN_TAG}")
     result.other_cpu_pct = share.other_pct
-    result.cache_hits = retriever.embedder.cache_hits - hits_before
+    result.cache_hits = embedder.cache_hits - hits_before
     result.docs_per_query = statistics.fmean(doc_counts) if doc_counts else 0.0
     run_path.parent.mkdir(parents=True, exist_ok=True)
     run_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -275,14 +279,17 @@ def markdown(facts: dict[str, Any], results: list[SetResult], bm25: list[str]) -
     lines = [
         (f"Measured {facts['date']} ({facts['code']}) on {m['cpu']}, "
          f"nproc = {m['nproc']}, {m['ram_gib']} GiB RAM; "
-        f"model {facts['model']} (CPU); retriever unchanged (`service/retriever.py`: {facts['candidates']} "
-        f"passage + {2 * facts['candidates']} sentence candidates per query, hits re-scored by sentence, "
-        f"`k={facts['k_passages']}` passages asked for, deduplicated to at most {facts['k_docs']} docs)."),
+        f"model {facts['model']} (CPU); `Answerer.rank`, the retrieval of `POST /api/ask` "
+        f"(`service/answering/retrieve.py` + `score.py`): {facts['tuning']['dense_candidates']} passage + "
+        f"{2 * facts['tuning']['dense_candidates']} sentence candidates from the dense search and "
+        f"{facts['tuning']['lexical_candidates']} + {facts['tuning']['lexical_candidates']} from BM25 per query, "
+        f"scored by passage and sentence, deduplicated to at most {facts['k_docs']} docs; `dense` rows switch "
+        f"BM25 off (lexical_candidates = 0, lexical_weight = 0)."),
         "",
         (f"- Corpus: {b['articles']:,} docs -> **{b['passages']:,} passages**, {b['sentences']:,} sentences "
         f"(both embedded)."),
         f"- Index build from scratch: **{built}**; index built {b['built_at']}.",
-        f"- Index load (`Retriever.load`): {facts['load_s']:.1f} s.",
+        f"- Index load (`Retriever.load`, vectors and BM25): {facts['load_s']:.1f} s.",
         "",
         ("| query set | nDCG@10 (n) | R@100 | MRR@10 | avgScore@1 (all 104) | MRR@10, grade >= 2 (104) | judged@10 "
         "| docs/query | ms/query (parse + embed + search) | CPU used by other processes |"),
@@ -319,7 +326,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="index and run files (default: var/bench-medquad)")
     ap.add_argument("--rebuild", action="store_true", help="build the index from scratch even if it is current")
     ap.add_argument("--limit", type=int, help="smoke run: index the judged docs plus this many others")
-    ap.add_argument("--k-passages", type=int, default=300, help="passages asked of the retriever (default 300)")
     ap.add_argument("--k-docs", type=int, default=100, help="docs kept per query in the run file (default 100)")
     ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
                     help="before building and before each query set, wait up to this long for other processes "
@@ -329,9 +335,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write and args.limit is not None:
         ap.error("--write records full-corpus numbers only; drop --limit")
 
-    import service.retriever as retriever_module
     from index.embedder import Embedder
-    from service.retriever import Retriever
+    from service.answering.answerer import Answerer
+    from service.answering.retrieve import Retriever
     from service.settings import Settings
 
     data: Path = args.data
@@ -353,21 +359,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     retriever = Retriever.load(index_dir, embedder)
     load_s = time.perf_counter() - t0
     results: list[SetResult] = []
-    for name, filename in QUERY_SETS:
-        queries = read_jsonl(data / filename)
-        if args.wait_quiet > 0:
-            wait_quiet(args.wait_quiet)
-        print(f"query set {name}: {len(queries)} questions ...", file=sys.stderr)
-        result = run_queries(retriever, name, queries, out / f"run_{name}.trec", args.k_passages, args.k_docs)
-        result.rel1 = score(qrels, result.run_path)
-        result.rel2 = score(qrels, result.run_path, ["--queries", str(data / "queries.jsonl"), "--min-rel", "2"])
-        results.append(result)
+    for variant, overrides in VARIANTS:
+        settings = Settings.model_validate({"index_dir": index_dir, "tuning": overrides})
+        answerer = Answerer(retriever, settings)
+        for name, filename in QUERY_SETS:
+            queries = read_jsonl(data / filename)
+            if args.wait_quiet > 0:
+                wait_quiet(args.wait_quiet)
+            print(f"{variant}, query set {name}: {len(queries)} questions ...", file=sys.stderr)
+            result = run_queries(answerer, f"{variant} {name}", queries, out / f"run_{variant}_{name}.trec",
+                                 args.k_docs)
+            result.rel1 = score(qrels, result.run_path)
+            result.rel2 = score(qrels, result.run_path, ["--queries", str(data / "queries.jsonl"), "--min-rel", "2"])
+            results.append(result)
 
     facts: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "code": code_state(), "machine": machine(),
         "model": model,
-        "build": build.__dict__, "load_s": load_s, "candidates": retriever_module.CANDIDATES,
-        "k_passages": args.k_passages, "k_docs": args.k_docs, "out": os.path.relpath(out, REPO_ROOT),
+        "build": build.__dict__, "load_s": load_s, "tuning": Settings().tuning.model_dump(),
+        "k_docs": args.k_docs, "out": os.path.relpath(out, REPO_ROOT),
     }
     report = markdown(facts, results, bm25_reference(data / "README.md"))
     if args.limit is not None:
