@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import Sites
 from tests.conftest import STAFF_PASSWORD
 
-ANSWERED = ["does it hurt?", "is it painful?", "will the needles sting?", "do the needles hurt?", "does it hurt?",
+ANSWERED = ["does it hurt?", "is it painful?", "is acupuncture painful?", "do the needles hurt?", "does it hurt?",
             "how long do cupping marks last", "how much does the first visit cost?",
             "does insurance cover acupuncture?"]
 UNANSWERED = ["do you treat dogs?", "can you treat my cat?", "do you treat dogs?", "is there parking near the clinic?",
@@ -57,7 +57,7 @@ def test_insights_page(page: Page, sites: Sites, screenshots: Path) -> None:
     expect(page.locator("svg#questions-chart g.day").last).to_be_visible()
     expect(page.locator("svg#feedback-chart")).to_be_visible()
     pain = page.locator("tr.topic").filter(has=page.locator(".topic-example", has_text="does it hurt?"))
-    for phrasing in ("is it painful?", "will the needles sting?", "do the needles hurt?"):
+    for phrasing in ("is it painful?", "is acupuncture painful?", "do the needles hurt?"):
         expect(pain.locator(".topic-phrasings")).to_contain_text(phrasing)
     dogs = page.locator("ol.gaps > li.gap").filter(has=page.locator(".gap-example", has_text="do you treat dogs?"))
     expect(dogs.locator(".gap-count")).to_have_text("3×")  # two "dogs" and one "cat"

@@ -38,7 +38,14 @@ def test_staff_search_with_javascript(page: Page, sites: Sites, screenshots: Pat
     expect(passages.first.locator("mark").first).to_be_visible()
     assert page.evaluate("window.__same_document") is True, "JavaScript searches in place, no reload"
     assert "q=how+long+do+cupping+marks+last" in page.url
+    why = page.locator("section.why")
+    expect(why.locator(".why-rule")).to_contain_text("confidence")
+    expect(why.locator('tr[data-signal="confidence"] td.value')).to_be_visible()
+    in_place = why.locator("table.why-signals").locator("th, td").all_inner_texts()
     page.screenshot(path=f"{screenshots}/staff.png", full_page=True)
+    page.reload()  # the server renders the same explanation for the same question
+    expect(page.locator("section.why table.why-signals")).to_be_visible()
+    assert page.locator("section.why table.why-signals").locator("th, td").all_inner_texts() == in_place
 
 
 def test_staff_search_without_javascript(browser: Browser, sites: Sites) -> None:
@@ -50,6 +57,7 @@ def test_staff_search_without_javascript(browser: Browser, sites: Sites) -> None
     page.wait_for_url("**/staff?q=who+won+the+football*")
     expect(page.locator("section.answer-card")).to_have_attribute("data-status", "no_answer")
     expect(page.locator("section.answer-card")).to_contain_text("+1 555 0100")
+    expect(page.locator("section.why .why-rule")).to_contain_text("refused because it is not about the clinic's field")
     context.close()
 
 

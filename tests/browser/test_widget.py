@@ -82,6 +82,24 @@ def test_off_topic_shows_fallback_with_contact_links(page: Page, sites: Sites) -
     expect(reply.locator("a.contact-phone")).to_have_attribute("href", "tel:+15550100")
     expect(reply.locator("a.contact-email")).to_have_attribute("href", "mailto:hello@harbour.test")
     expect(reply.locator("a.contact-booking")).to_have_attribute("href", "https://harbour.test/book")
+    expect(reply).to_have_attribute("data-reason", "off_topic")
+
+
+def test_medical_advice_is_refused_with_its_reason(page: Page, sites: Sites) -> None:
+    open_widget(page, sites)
+    ask(page, "how many ibuprofen can i take after my session?")
+    reply = page.locator(f"{W} .msg.bot.no_answer").last
+    expect(reply).to_have_attribute("data-reason", "medical_advice")
+    expect(reply).to_contain_text("doctor or pharmacist")
+    expect(reply.locator("a.contact-phone")).to_have_attribute("href", "tel:+15550100")
+
+
+def test_a_list_answer_keeps_one_item_a_line(page: Page, sites: Sites) -> None:
+    open_widget(page, sites)
+    ask(page, "what should i do for the rest of the day after treatment")
+    quote = last_reply(page).locator("blockquote.answer-quote")
+    expect(quote).to_contain_text("\n- ")
+    assert quote.evaluate("el => getComputedStyle(el).whiteSpace") == "pre-line"
 
 
 def test_emergency_is_distinct_with_a_call_link(page: Page, sites: Sites) -> None:
