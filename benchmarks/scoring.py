@@ -69,6 +69,9 @@ class Row:
             "followups": share(r.passed for r in followups) if followups else float("nan"),
             "p50_ms": statistics.median(r.ms for r in self.replies) if self.replies else float("nan"),
             "n_prose": len(prose), "n_answers": len(answers),
+            # Of the answerable questions the bot answered, the share answered right (the old test's "accuracy").
+            "answered": share(r.status == "answered" for r in answers),
+            "right_of_answered": share(r.passed for r in answers if r.status == "answered"),
         }
 
     def markdown(self) -> str:
@@ -77,12 +80,14 @@ class Row:
         follow = "—" if f["followups"] != f["followups"] else f"{f['followups']:.2f}"
         return (f"| {self.name}{' (' + self.overrides + ')' if self.overrides else ''} "
                 f"| {f['right_fact']:.2f} ({f['n_prose']}) | {f['right_fact_all']:.2f} ({f['n_answers']}) "
+                f"| {f['answered']:.2f}: {f['right_of_answered']:.2f} "
                 f"| {f['right_article']:.2f} | {f['refusals']:.2f} | {f['emergencies']} | {f['false_emergencies']} "
                 f"({f['calm_routed']} alarming-but-ordinary) | {follow} | {f['p50_ms']:.0f} |")
 
 
-HEADER = ("| set | right fact (prose questions) | right fact (all answerable) | right article first | refusals "
-          "| emergencies routed | false emergencies | follow-ups | p50 ms |\n|---|---|---|---|---|---|---|---|---|")
+HEADER = ("| set | right fact (prose questions) | right fact (all answerable) | answered: right of those "
+          "| right article first | refusals | emergencies routed | false emergencies | follow-ups | p50 ms |\n"
+          "|---|---|---|---|---|---|---|---|---|---|")
 
 
 def share(flags: Any) -> float:

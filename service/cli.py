@@ -28,6 +28,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     from index.builder import BuildError, build_index
     from index.embedder import Embedder
+    from service.answering.safety import bank_cache, load_banks
 
     settings = _settings(args)
     embedder = Embedder(settings.model)
@@ -45,6 +46,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(f"clinicbot index: {exc}", file=sys.stderr)
         return 1
     bar.close()
+    load_banks(embedder.name, embedder.encode, bank_cache(settings.index_dir))  # so `serve` starts with them
     for item in summary.skipped:
         print(f"skipped {item.path}: {item.reason}", file=sys.stderr)
     print(summary.line())

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     search_k: int = Field(10, ge=1, le=100, description="Default number of passages `/api/search` returns.")
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted, in characters.")
     query_cache_size: int = Field(
-        2048, ge=0, description="Question embeddings kept in memory so repeats are not re-embedded."
+        2048, ge=0, description="Questions kept in memory (their vectors and answers) so a repeat is answered at once."
     )
     clinic_name: str = Field("our clinic", description="The clinic's name, used in fallback and emergency messages.")
     clinic_phone: str = Field("", description="The clinic's phone number, offered when the articles do not answer.")

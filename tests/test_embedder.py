@@ -30,3 +30,11 @@ def test_cache_is_bounded() -> None:
     assert small.cache_hits == hits
     small.query("three")
     assert small.cache_hits == hits + 1
+
+
+def test_questions_take_the_direct_path_with_the_same_vectors(embedder: Embedder) -> None:
+    """A few short texts skip encode()'s batching; with padding in the batch the vectors are still encode()'s."""
+    texts = ["hurtz", "how long does a session last for upper back pain, direct?", "kidz"]  # not cached yet
+    direct = embedder.queries(texts)
+    assert np.allclose(direct, embedder.encode(texts), atol=1e-5)
+    assert np.allclose(np.linalg.norm(direct, axis=1), 1.0, atol=1e-5)

@@ -17,14 +17,14 @@ CORPUS_WORDS = {"acupuncture": 40, "pain": 30, "plan": 30, "cancel": 5, "cancell
 
 @pytest.fixture(scope="module")
 def speller() -> Speller:
-    return Speller(CORPUS_WORDS, ["breathe", "breath", "chest", "bleeding"])
+    return Speller(CORPUS_WORDS, ["breathe", "breath", "chest", "bleeding", "seizure", "pian"])
 
 
 @pytest.mark.parametrize(("typed", "meant"), [
     ("acupunture", "acupuncture"), ("whitning", "whitening"), ("sealents", "sealants"), ("insurence", "insurance"),
     ("pian", "pain"),  # a swap beats a substitution ("plan") at the same distance
     ("breth", "breath"),  # a word of the safety banks
-    ("siezure", "seizure"),  # an English word the clinic never uses
+    ("siezure", "seizure"),  # a word of the safety banks ("pian", a typo in a bank, is no correction)
     ("cnt", "cant"), ("u", "you"), ("pls", "please"),  # text-speak
 ])
 def test_typos_are_repaired(speller: Speller, typed: str, meant: str) -> None:

@@ -6,11 +6,12 @@ each stage a module of this package. `clinicbot ask` and `POST /api/ask` both ca
 """
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from service.answering import replies
 from service.answering.decide import Decision, decide, explain
 from service.answering.quote import answer_text, quote
 from service.answering.retrieve import Retriever
-from service.answering.safety import HARD_ADVICE, Safety, Verdict
+from service.answering.safety import HARD_ADVICE, Safety, Verdict, bank_cache
 from service.answering.score import Hit, score_hits
 from service.answering.sources import sources
 from service.answering.spelling import Speller
@@ -79,21 +80,39 @@ class Answerer:
         self.retriever = retriever
         self.settings = settings
         self.tuning = settings.tuning
-        cache = Path(retriever.stored.path).parent / ".cache"
-        self.safety = safety or Safety.load(retriever, self.tuning, cache)
+        self.safety = safety or Safety.load(retriever, self.tuning, bank_cache(retriever.stored.path))
         self.speller = Speller(retriever.vocabulary.counts, self.safety.words())
+        self._answers: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], Answer] = OrderedDict()
+        self._lock = threading.Lock()
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> AskResponse:
         """Answer a patient's question: emergency first, then a quote from the articles, else a refusal."""
         return self.answer(question, history).response
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        """The pipeline, or the same question's earlier answer (with a new id): the index does not change under it."""
+        key = (_key(question), tuple((_key(t.question), t.answer) for t in history))
+        with self._lock:
+            known = self._answers.get(key)
+            if known is not None:
+                self._answers.move_to_end(key)
+        if known is not None:
+            fresh = known.response.model_copy(update={"id": uuid.uuid4().hex})
+            return replace(known, response=fresh, timings={})
+        result = self._answer(question, history)
+        with self._lock:
+            self._answers[key] = result
+            while len(self._answers) > self.settings.query_cache_size:
+                self._answers.popitem(last=False)
+        return result
+
+    def _answer(self, question: str, history: Sequence[Turn]) -> Answer:
         """The pipeline: safety -> understand -> retrieve -> score -> decide -> quote -> sources."""
         clock = Stopwatch()
         q = understand(validate_question(question, self.settings.max_question_chars), history, self.speller)
         vectors = self._embed(q)
         clock.lap("understand")
-        verdict = self.safety.check(_distinct(q.typed, q.repaired), vectors.of(q.typed, q.repaired))
+        verdict = self.safety.check(_distinct(q.typed, q.repaired), vectors.of(q.repaired))
         clock.lap("safety")
         if verdict.emergency:
             return Answer(self._emergency(verdict), None, verdict, question=q, timings=clock.ms)
@@ -135,8 +154,8 @@ class Answerer:
         return replies.fallback(self.settings)
 
     def _embed(self, q: Question) -> Vectors:
-        """One batch: the text to search with, the message as typed and repaired, and words without vectors."""
-        texts = _distinct(q.text, q.typed, q.repaired, *words_needing_vectors(q, self.retriever.vocabulary))
+        """One batch: the text to search with, the message as repaired, and the words the articles never use."""
+        texts = _distinct(q.text, q.repaired, *words_needing_vectors(q, self.retriever.vocabulary))
         matrix = self.retriever.embed(texts)
         return Vectors({_key(t): v for t, v in zip(texts, matrix, strict=True)}, _key(q.text))
 

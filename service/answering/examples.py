@@ -96,7 +96,8 @@ def _top_mean(values: np.ndarray, k: int) -> float:
     """The mean of the k largest values (0 for none)."""
     if not len(values):
         return 0.0
-    return float(np.sort(values)[-k:].mean())
+    k = min(k, len(values))
+    return float(np.partition(values, len(values) - k)[-k:].mean())
 
 
 def _save(path: Path, vectors: np.ndarray) -> None:

@@ -1,9 +1,11 @@
 """Safety, the first stage: emergencies before anything else, and the medical-advice boundary.
 
-An emergency is found three ways, on the text the patient typed and on its typo-repaired form:
-1. the rules of `alarm_rules` (deterministic, instant; they know past events and general questions);
+An emergency is found three ways:
+1. the rules of `alarm_rules` (deterministic, instant; they know past events and general questions), on the
+   text the patient typed and on its typo-repaired form ("chest pian" is read as "chest pain");
 2. the nearest examples of `banks/emergency.yaml` with the loaded model, for wordings no rule foresaw;
-3. the clinic's own urgent guidance in its articles (`guidance`), for red flags of its own field.
+3. the clinic's own urgent guidance in its articles (`guidance`), for red flags of its own field
+   (2 and 3 compare the repaired message's vector, embedded once with the question).
 A question asking for a dose, a change of medication, a diagnosis or a cure is found by rules and by the
 nearest examples of `banks/advice.yaml`.
 """
@@ -55,9 +57,7 @@ class Safety:
     def load(cls, retriever: Retriever, tuning: Tuning, cache_dir: Path | None) -> Safety:
         """The banks (vectors cached per model) and the red flags of this index's articles."""
         embed: Embed = retriever.embedder.encode
-        model = retriever.embedder.name
-        alarms = ExampleBank.load("emergency", "emergency", model, embed, cache_dir)
-        advice = ExampleBank.load("advice", "advice", model, embed, cache_dir)
+        alarms, advice = load_banks(retriever.embedder.name, embed, cache_dir)
         passages = retriever.stored.passages
         flags = conditions(passages)
         urgent: set[int] = set()
@@ -77,7 +77,8 @@ class Safety:
         return self.alarms.words() | self.advice.words()
 
     def check(self, texts: Sequence[str], vectors: np.ndarray) -> Verdict:
-        """The emergency or medical-advice verdict for a message (as typed and repaired, one vector each)."""
+        """The emergency or medical-advice verdict for a message: the rules read it as typed and as repaired,
+        the banks and the clinic's red flags compare its vectors (the repaired form's)."""
         t = self.tuning
         for text in texts:
             found = alarm_rules.detect_emergency(text)
@@ -100,6 +101,17 @@ class Safety:
         if near.similarity >= t.advice_similarity and near.margin >= t.advice_margin:
             return Verdict(advice=near.label, how=_nearness(near))
         return Verdict()
+
+
+def load_banks(model: str, embed: Embed, cache_dir: Path | None) -> tuple[ExampleBank, ExampleBank]:
+    """The emergency and advice banks; `clinicbot index` calls this so the server starts with them cached."""
+    return (ExampleBank.load("emergency", "emergency", model, embed, cache_dir),
+            ExampleBank.load("advice", "advice", model, embed, cache_dir))
+
+
+def bank_cache(index_dir: Path) -> Path:
+    """Where the banks' vectors are cached: beside the index folder, shared by every build of it."""
+    return Path(index_dir).absolute().parent / ".cache"
 
 
 def _nearness(near: Nearest) -> str:

@@ -52,13 +52,25 @@ def support(question: Question, term: str, stems: set[str]) -> float:
     return max((similarity for corpus_stem, similarity in close.items() if corpus_stem in stems), default=0.0)
 
 
+class Focus:
+    """The question's focus terms with their weights, computed once for all the passages it is scored on."""
+
+    def __init__(self, question: Question, vocabulary: Vocabulary, terms: Iterable[str] | None = None) -> None:
+        self.question = question
+        chosen = list(question.terms if terms is None else terms)
+        self.weights = {t: question.weight(t, vocabulary) for t in chosen}
+        self.total = sum(self.weights.values())
+
+    def coverage(self, stems: set[str]) -> float:
+        """The idf-weighted share of the focus terms that a text (its stems) names, 0..1."""
+        if self.total <= 0:
+            return 0.0
+        return sum(w * support(self.question, t, stems) for t, w in self.weights.items() if w) / self.total
+
+
 def coverage(question: Question, stems: set[str], vocabulary: Vocabulary, terms: Iterable[str] | None = None) -> float:
     """The idf-weighted share of the question's focus terms that a text names, 0..1."""
-    chosen = list(question.terms if terms is None else terms)
-    total = sum(question.weight(t, vocabulary) for t in chosen)
-    if total <= 0:
-        return 0.0
-    return sum(question.weight(t, vocabulary) * support(question, t, stems) for t in chosen) / total
+    return Focus(question, vocabulary, terms).coverage(stems)
 
 
 def score_hits(question: Question, vector: np.ndarray, candidates: Candidates, retriever: Retriever,
@@ -68,13 +80,15 @@ def score_hits(question: Question, vector: np.ndarray, candidates: Candidates, r
     `alone` is the vector of a follow-up without its context: its sentences are also weighed against it, so
     "and a follow-up?" after a question about the first visit's price quotes the follow-up's price.
     """
-    hits = [_hit(row, question, vector, candidates, retriever, tuning, boost or {}, alone) for row in candidates.rows]
+    focus = Focus(question, retriever.vocabulary)
+    hits = [_hit(row, question, focus, vector, candidates, retriever, tuning, boost or {}, alone)
+            for row in candidates.rows]
     hits.sort(key=lambda h: (-h.score, h.row))
     return hits
 
 
-def _hit(row: int, question: Question, vector: np.ndarray, candidates: Candidates, retriever: Retriever,
-         tuning: Tuning, boost: Mapping[str, float], alone: np.ndarray | None) -> Hit:
+def _hit(row: int, question: Question, focus: Focus, vector: np.ndarray, candidates: Candidates,
+         retriever: Retriever, tuning: Tuning, boost: Mapping[str, float], alone: np.ndarray | None) -> Hit:
     passage = retriever.stored.passages[row]
     lexical = candidates.lexical.get(row, 0.0)
     start, end = int(retriever.first_sentence[row]), int(retriever.first_sentence[row + 1])
@@ -84,13 +98,12 @@ def _hit(row: int, question: Question, vector: np.ndarray, candidates: Candidate
     dense = in_context if alone is None else (1 - share) * in_context + share * (retriever.sentence_matrix[start:end]
                                                                                  @ alone)
     context = retriever.context_stems[row]
-    vocabulary = retriever.vocabulary
     stems = retriever.sentence_stems[start:end]
     lead = set().union(*stems[: passage.item_starts[0]]) if passage.item_starts else set()
     # A list item is read with its lead-in ("For the first 48 hours:" / "- Ice every 2 to 3 hours").
     own = [stems[i] | lead if passage.unit_of(i) > 0 else stems[i] for i in range(end - start)]
-    covered = [coverage(question, own[i], vocabulary) for i in range(end - start)]
-    with_context = [coverage(question, own[i] | context, vocabulary) for i in range(end - start)]
+    covered = [focus.coverage(own[i]) for i in range(end - start)]
+    with_context = [focus.coverage(own[i] | context) for i in range(end - start)]
     shaped = [has_shape(s, question.shapes) for s in passage.sentences] if question.shapes else [False] * len(covered)
     sentence_scores = tuple(float(dense[i]) + tuning.coverage_weight * covered[i] + tuning.shape_weight * shaped[i]
                             for i in range(end - start))

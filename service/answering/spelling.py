@@ -1,22 +1,21 @@
 """Spelling: repair a patient's typos without ever replacing a real English word.
 
-symspellpy does the look-ups, against two dictionaries: the clinic's own words plus the words of the safety
-banks (edit distance up to 2), and the most frequent English words of symspellpy's bundled frequency
-dictionary (edit distance 1). A word is left alone when it is in the corpus or is an English word of that
-dictionary, so "cancer" never becomes "cancel" however the clinic writes. Common text-speak ("u", "cnt",
+A word is left alone when the clinic's articles use it or it is one of the 82,765 English words of
+symspellpy's bundled frequency dictionary, so "cancer" never becomes "cancel" however the clinic writes.
+Any other word is looked up with symspellpy (symmetric-delete, edit distance 1, or 2 for long words) among the
+clinic's own words and the real English words of the safety banks ("chest pian" -> pain); a word that is close
+to none of them is kept as typed (it cannot match an article either way). Common text-speak ("u", "cnt",
 "pls") is spelled out first.
 """
 from __future__ import annotations
 
 import importlib.resources
 import re
-import threading
 from collections.abc import Iterable, Mapping
 from functools import cache
 
 from symspellpy import SymSpell, Verbosity
 
-ENGLISH_LOOKUP_WORDS = 30_000  # the most frequent English words offered as corrections (edit distance 1)
 MIN_LENGTH = 4  # shorter words are too ambiguous to repair ("mny": my, many, any)
 LONG_WORD = 8  # from this length two edits are allowed
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
@@ -34,29 +33,10 @@ TEXT_SPEAK: dict[str, str] = {
 
 
 @cache
-def english_counts() -> Mapping[str, int]:
-    """symspellpy's English frequency dictionary (82,765 words with corpus counts), loaded once per process."""
+def english_words() -> frozenset[str]:
+    """The 82,765 words of symspellpy's English frequency dictionary, loaded once per process."""
     text = importlib.resources.files("symspellpy").joinpath("frequency_dictionary_en_82_765.txt").read_text("utf-8")
-    counts: dict[str, int] = {}
-    for line in text.splitlines():
-        word, _, count = line.partition(" ")
-        if word and count.strip().isdigit():
-            counts[word] = int(count)
-    return counts
-
-
-_ENGLISH_LOCK = threading.Lock()
-
-
-@cache
-def _english_lookup() -> SymSpell:
-    """A SymSpell over the most frequent English words, distance 1 (built once per process, ~0.5 s)."""
-    with _ENGLISH_LOCK:
-        speller = SymSpell(max_dictionary_edit_distance=1, prefix_length=7)
-        ranked = sorted(english_counts().items(), key=lambda kv: -kv[1])[:ENGLISH_LOOKUP_WORDS]
-        for word, count in ranked:
-            speller.create_dictionary_entry(word, count)
-        return speller
+    return frozenset(line.partition(" ")[0] for line in text.splitlines() if line.strip())
 
 
 class Speller:
@@ -68,7 +48,7 @@ class Speller:
         for word, count in corpus_counts.items():
             if word.isalpha() and len(word) >= MIN_LENGTH - 1:
                 self._local.create_dictionary_entry(word, count * 1000 + 1)
-        english = english_counts()
+        english = english_words()
         for word in domain_words:
             # The banks are written as patients type, typos included: only their real words are corrections.
             if word.isalpha() and len(word) >= MIN_LENGTH - 1 and word not in self.known and word in english:
@@ -76,7 +56,7 @@ class Speller:
 
     def is_word(self, word: str) -> bool:
         """A real word: the clinic uses it or English has it."""
-        return word in self.known or word in english_counts()
+        return word in self.known or word in english_words()
 
     def correct(self, word: str) -> str:
         """The word a typo most likely meant; a real word, a number or a short word is returned unchanged."""
@@ -87,8 +67,6 @@ class Speller:
             return lower
         distance = 2 if len(lower) >= LONG_WORD else 1
         found = self._local.lookup(lower, Verbosity.CLOSEST, max_edit_distance=distance)
-        if not found:
-            found = _english_lookup().lookup(lower, Verbosity.CLOSEST, max_edit_distance=1)
         if not found:
             return lower
         # Among equally close words prefer one with the same letters: a swap is the commonest typo ("pian").

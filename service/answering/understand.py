@@ -126,8 +126,12 @@ def understand(typed: str, history: Sequence[Turn], speller: Speller) -> Questio
 
 
 def words_needing_vectors(question: Question, vocabulary: Vocabulary) -> list[str]:
-    """The question's words the index has no vector for (they are embedded with the question)."""
-    return sorted({w for w in question.term_words.values() if vocabulary.vector_of(w) is None})
+    """The question's words the articles never use and the index has no vector for: their synonyms are looked up.
+
+    They are embedded in the same batch as the question; a word the articles use needs no synonyms.
+    """
+    return sorted({w for t, w in question.term_words.items()
+                   if w.isalpha() and not vocabulary.knows(t) and vocabulary.vector_of(w) is None})
 
 
 def with_synonyms(question: Question, vocabulary: Vocabulary, vectors: Mapping[str, np.ndarray],
@@ -138,7 +142,7 @@ def with_synonyms(question: Question, vocabulary: Vocabulary, vectors: Mapping[s
     """
     found: dict[str, dict[str, float]] = {}
     for term, word in question.term_words.items():
-        if vocabulary.knows(term):
+        if vocabulary.knows(term) or not word.isalpha():
             continue
         vector = vocabulary.vector_of(word)
         if vector is None:
