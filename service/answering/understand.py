@@ -39,8 +39,8 @@ ANSWER_SHAPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "count": (re.compile(r"\bhow many\b(?! times)|\bnumber of\b"), re.compile(_NUMBER)),
     "time": (re.compile(r"^(?:when|what time|what age|at what age)\b|\bwhen (?:can|should|will|do|does|is|are|would|"
                         r"could|may|might|must|am)\b|\b(?:what time|what age|how soon)\b"),
-             re.compile(r"\d|\b(?:after|before|until|within|once|as soon as|right after|the next|morning|evening|"
-                        r"night|age)\b")),
+             re.compile(_NUMBER + r"|" + _DURATION + r"|\b(?:after|before|until|within|once|as soon as|right after|"
+                        r"the next|morning|evening|night|age|week|day|month|year)s?\b")),
     "cause": (re.compile(r"^(?:why|how come)\b|\bwhat (?:causes|caused|cause|makes|made|is causing)\b"
                          r"|\bwhy (?:do|does|is|am|are|did)\b|\b(?:the )?reason (?:for|why)\b"),
               re.compile(r"\b(?:because|cause[sd]?|caused by|due to|result(?:s|ing)? (?:of|from)|linked to|comes? from|"
