@@ -288,7 +288,7 @@ def markdown(facts: dict[str, Any], results: list[SetResult], bm25: list[str]) -
         "",
         (f"- Corpus: {b['articles']:,} docs -> **{b['passages']:,} passages**, {b['sentences']:,} sentences "
         f"(both embedded)."),
-        f"- Index build from scratch: **{built}**; index built {b['built_at']}.",
+        f"- Index build: **{built}**; index built {b['built_at']}.",
         f"- Index load (`Retriever.load`, vectors and BM25): {facts['load_s']:.1f} s.",
         "",
         ("| query set | nDCG@10 (n) | R@100 | MRR@10 | avgScore@1 (all 104) | MRR@10, grade >= 2 (104) | judged@10 "

@@ -108,3 +108,14 @@ def test_sources_one_per_article_best_first(answerer: Answerer) -> None:
     assert found and found[0].article_id == hits[0].article_id
     assert len({s.article_id for s in found}) == len(found) <= 3
     assert all(s.score >= hits[0].score - answerer.tuning.source_margin - 1e-4 for s in found[1:])
+
+
+def test_a_repeated_question_is_answered_from_memory_with_its_best_hits(answerer: Answerer) -> None:
+    """The second asking reuses the first answer (a new id, no stage timings) and keeps the hits staff see."""
+    first = answerer.answer("does acupuncture hurt when the needle goes in")
+    again = answerer.answer("Does  acupuncture hurt when the needle goes in")
+    assert first.timings and not again.timings
+    assert again.response.id != first.response.id and again.response.answer == first.response.answer
+    assert [h.row for h in again.hits] == [h.row for h in first.hits[: len(again.hits)]] and again.hits
+    search = answerer.search("does acupuncture hurt when the needle goes in", 20)
+    assert len(search.results) == min(20, len(first.hits))

@@ -10,7 +10,7 @@ from index.store import read_index
 from index.words import lexical_tokens, stem
 from service.answering.answerer import Answerer
 from service.answering.score import coverage, score_hits
-from service.answering.understand import understand, with_synonyms
+from service.answering.understand import has_shape, understand, with_synonyms
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +82,28 @@ def test_coverage_counts_synonyms_at_their_similarity(answerer: Answerer) -> Non
     with_children = coverage(q, {stem("cupping"), stem("children")}, vocabulary)
     with_kids = coverage(q, {stem("cupping"), stem("kids")}, vocabulary)
     assert plain < with_children < with_kids == pytest.approx(1.0)
+
+
+def test_postings_give_every_sentence_the_coverage_of_its_own_words(answerer: Answerer) -> None:
+    """The vectorised coverage of all sentences at once equals the coverage of each sentence's stems."""
+    from service.answering.score import Focus
+
+    r = answerer.retriever
+    q = understand("can kids have cupping marks on their back for 3 days", [], answerer.speller)
+    q = with_synonyms(q, r.vocabulary, {"kids": r.embedder.query("kids")}, answerer.tuning.synonym_similarity)
+    focus = Focus(q, r.vocabulary)
+    covered, with_context = r.postings.coverage(q, focus.weights)
+    start = 0
+    for row, passage in enumerate(r.stored.passages):
+        stems = r.sentence_stems[start:start + len(passage.sentences)]
+        lead = set().union(*stems[: passage.item_starts[0]]) if passage.item_starts else set()
+        for i, stems_of_sentence in enumerate(stems):
+            own = stems_of_sentence | lead if passage.unit_of(i) > 0 else stems_of_sentence
+            assert covered[start + i] == pytest.approx(focus.coverage(own), abs=1e-6)
+            assert with_context[start + i] == pytest.approx(focus.coverage(own | r.context_stems[row]), abs=1e-6)
+        start += len(stems)
+    assert covered.max() > 0 and (with_context >= covered - 1e-6).all()
+    sentences = [s for p in r.stored.passages for s in p.sentences]
+    for shapes in (["duration"], ["price", "count"]):
+        assert r.postings.shaped(shapes).tolist() == [has_shape(s, shapes) for s in sentences]
+    assert sum(r.postings.shaped(["price"])) > 0

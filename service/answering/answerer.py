@@ -59,6 +59,9 @@ def validate_question(question: str, max_chars: int) -> str:
     return text
 
 
+CACHED_HITS = 10  # hits a remembered answer keeps: the staff search's default page
+
+
 class Stopwatch:
     """Milliseconds spent in each stage of one answer."""
 
@@ -101,7 +104,8 @@ class Answerer:
             return replace(known, response=fresh, timings={})
         result = self._answer(question, history)
         with self._lock:
-            self._answers[key] = result
+            # The cache keeps only the best hits, so 2,048 remembered answers stay a few megabytes.
+            self._answers[key] = replace(result, hits=result.hits[:CACHED_HITS])
             while len(self._answers) > self.settings.query_cache_size:
                 self._answers.popitem(last=False)
         return result
@@ -132,8 +136,8 @@ class Answerer:
     def search(self, query: str, k: int) -> SearchResponse:
         """Ranked passages for staff, with every sentence's score, and why the bot answers as it does."""
         result = self.answer(query)
-        # An emergency stops before retrieval; staff still see what the articles hold.
-        hits = list(result.hits) or self.rank(query)[0]
+        # An emergency stops before retrieval, a remembered answer keeps its best hits: rank again for more.
+        hits = list(result.hits) if len(result.hits) >= k else self.rank(query)[0]
         return SearchResponse(query=query.strip(), k=k, results=[_search_hit(h) for h in hits[:k]],
                               decision=explain(result.response, result.verdict, result.decision, self.tuning))
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from index.embedder import Embedder
 from index.store import IndexUnavailable, StoredIndex, all_vectors, read_index
-from index.words import content_stems
+from service.answering.postings import Postings, passage_stems
 from service.answering.tuning import Tuning
 from service.answering.understand import Question
 from service.answering.vocabulary import Vocabulary
@@ -51,8 +51,8 @@ class Retriever:
         self.first_sentence = np.zeros(len(stored.passages) + 1, dtype=np.int64)
         np.cumsum([len(p.sentences) for p in stored.passages], out=self.first_sentence[1:])
         self.vocabulary = Vocabulary((p.embed_text for p in stored.passages), stored.words, stored.word_vectors)
-        self.sentence_stems = [content_stems(s) for p in stored.passages for s in p.sentences]
-        self.context_stems = [content_stems(f"{p.title} {p.section}") for p in stored.passages]
+        self.sentence_stems, self.context_stems = passage_stems(stored.passages)
+        self.postings = Postings(stored.passages, self.sentence_stems, self.context_stems)
         self.article_stems: dict[str, set[str]] = {}
         for row, p in enumerate(stored.passages):
             start, end = int(self.first_sentence[row]), int(self.first_sentence[row + 1])
@@ -89,10 +89,15 @@ class Retriever:
             return Candidates([], {})
         row_vector = vector.reshape(1, -1).astype(np.float32)
         rows: dict[int, None] = {}
-        _, passage_ids = self.stored.passage_vectors.search(row_vector, min(tuning.dense_candidates, n_passages))
-        rows.update(dict.fromkeys(int(i) for i in passage_ids[0] if i >= 0))
+        # A small clinic's every passage is a candidate: the searches could only find what is already there.
+        everything = n_passages <= tuning.dense_candidates
+        if everything:
+            rows.update(dict.fromkeys(range(n_passages)))
+        else:
+            _, passage_ids = self.stored.passage_vectors.search(row_vector, tuning.dense_candidates)
+            rows.update(dict.fromkeys(int(i) for i in passage_ids[0] if i >= 0))
         n_sentences = self.stored.sentence_vectors.ntotal
-        if n_sentences:
+        if n_sentences and not everything:
             k = min(tuning.dense_candidates * 2, n_sentences)
             _, sentence_ids = self.stored.sentence_vectors.search(row_vector, k)
             rows.update(dict.fromkeys(int(self.stored.sentence_owner[i]) for i in sentence_ids[0] if i >= 0))
@@ -101,11 +106,12 @@ class Retriever:
         if terms and tuning.lexical_candidates:
             best = self.lexical.best_possible("passages", terms) or 1.0
             passage_bm25 = self.lexical.scores("passages", terms, n_passages) / best
-            top = np.argsort(-passage_bm25)[: tuning.lexical_candidates]
-            rows.update(dict.fromkeys(int(i) for i in top if passage_bm25[i] > 0))
-            sentence_bm25 = self.lexical.scores("sentences", terms, n_sentences)
-            top_sentences = np.argsort(-sentence_bm25)[: tuning.lexical_candidates]
-            rows.update(dict.fromkeys(int(self.stored.sentence_owner[i]) for i in top_sentences
-                                      if sentence_bm25[i] > 0))
+            if not everything:
+                top = np.argsort(-passage_bm25)[: tuning.lexical_candidates]
+                rows.update(dict.fromkeys(int(i) for i in top if passage_bm25[i] > 0))
+                sentence_bm25 = self.lexical.scores("sentences", terms, n_sentences)
+                top_sentences = np.argsort(-sentence_bm25)[: tuning.lexical_candidates]
+                rows.update(dict.fromkeys(int(self.stored.sentence_owner[i]) for i in top_sentences
+                                          if sentence_bm25[i] > 0))
             lexical = {row: float(passage_bm25[row]) for row in rows}
         return Candidates(list(rows), lexical)

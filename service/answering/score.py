@@ -14,7 +14,7 @@ import numpy as np
 from index.passage import Passage
 from service.answering.retrieve import Candidates, Retriever
 from service.answering.tuning import Tuning
-from service.answering.understand import Question, has_shape
+from service.answering.understand import Question
 from service.answering.vocabulary import Vocabulary
 
 
@@ -81,14 +81,25 @@ def score_hits(question: Question, vector: np.ndarray, candidates: Candidates, r
     "and a follow-up?" after a question about the first visit's price quotes the follow-up's price.
     """
     focus = Focus(question, retriever.vocabulary)
-    hits = [_hit(row, question, focus, vector, candidates, retriever, tuning, boost or {}, alone)
-            for row in candidates.rows]
+    covered, with_context = retriever.postings.coverage(question, focus.weights)
+    shaped = retriever.postings.shaped(question.shapes)
+    signals = Sentences(covered, with_context, shaped)
+    hits = [_hit(row, signals, vector, candidates, retriever, tuning, boost or {}, alone) for row in candidates.rows]
     hits.sort(key=lambda h: (-h.score, h.row))
     return hits
 
 
-def _hit(row: int, question: Question, focus: Focus, vector: np.ndarray, candidates: Candidates,
-         retriever: Retriever, tuning: Tuning, boost: Mapping[str, float], alone: np.ndarray | None) -> Hit:
+@dataclass(frozen=True)
+class Sentences:
+    """What the question's words say about every sentence of the index (postings.py), sliced per passage."""
+
+    covered: np.ndarray  # share of the focus words each sentence (with a list's lead-in) names
+    with_context: np.ndarray  # the same, counting its heading and article title too
+    shaped: np.ndarray  # holds the kind of fact asked for
+
+
+def _hit(row: int, signals: Sentences, vector: np.ndarray, candidates: Candidates, retriever: Retriever,
+         tuning: Tuning, boost: Mapping[str, float], alone: np.ndarray | None) -> Hit:
     passage = retriever.stored.passages[row]
     lexical = candidates.lexical.get(row, 0.0)
     start, end = int(retriever.first_sentence[row]), int(retriever.first_sentence[row + 1])
@@ -97,16 +108,8 @@ def _hit(row: int, question: Question, focus: Focus, vector: np.ndarray, candida
     share = tuning.followup_alone_share
     dense = in_context if alone is None else (1 - share) * in_context + share * (retriever.sentence_matrix[start:end]
                                                                                  @ alone)
-    context = retriever.context_stems[row]
-    stems = retriever.sentence_stems[start:end]
-    lead = set().union(*stems[: passage.item_starts[0]]) if passage.item_starts else set()
-    # A list item is read with its lead-in ("For the first 48 hours:" / "- Ice every 2 to 3 hours").
-    own = [stems[i] | lead if passage.unit_of(i) > 0 else stems[i] for i in range(end - start)]
-    covered = [focus.coverage(own[i]) for i in range(end - start)]
-    with_context = [focus.coverage(own[i] | context) for i in range(end - start)]
-    shaped = [has_shape(s, question.shapes) for s in passage.sentences] if question.shapes else [False] * len(covered)
-    sentence_scores = tuple(float(dense[i]) + tuning.coverage_weight * covered[i] + tuning.shape_weight * shaped[i]
-                            for i in range(end - start))
+    covered, shaped = signals.covered[start:end], signals.shaped[start:end]
+    sentence_scores = tuple((dense + tuning.coverage_weight * covered + tuning.shape_weight * shaped).tolist())
     passage_score = float(retriever.passage_matrix[row] @ vector)
     if alone is not None:
         passage_score = (1 - share) * passage_score + share * float(retriever.passage_matrix[row] @ alone)
@@ -115,6 +118,7 @@ def _hit(row: int, question: Question, focus: Focus, vector: np.ndarray, candida
     score = (tuning.passage_weight * passage_score + (1 - tuning.passage_weight) * best
              + tuning.lexical_weight * lexical + lift)
     return Hit(row=row, passage=passage, score=score, passage_score=passage_score,
-               lexical=lexical, sentence_scores=sentence_scores, sentence_dense=tuple(float(d) for d in in_context),
-               sentence_coverage=tuple(covered), context_coverage=tuple(with_context), sentence_shape=tuple(shaped),
+               lexical=lexical, sentence_scores=sentence_scores, sentence_dense=tuple(in_context.tolist()),
+               sentence_coverage=tuple(covered.tolist()),
+               context_coverage=tuple(signals.with_context[start:end].tolist()), sentence_shape=tuple(shaped.tolist()),
                boosted=lift > 0)
