@@ -70,10 +70,20 @@ def test_a_follow_up_is_read_with_the_question_before(speller: Speller) -> None:
     q = understand("and how long?", [Turn(question="does acupunture hurt?", answer="")], speller)
     assert q.follow_up and q.previous == "does acupunture hurt?"
     assert q.text == "does acupuncture hurt? and how long?"
-    assert q.terms[stem("long")] == 1.0 and q.terms[stem("acupuncture")] == 0.5  # context counts half
-    assert q.shapes == ("duration",)
+    assert q.terms[stem("acupuncture")] == 0.5 and q.terms[stem("hurt")] == 0.5  # context counts half
+    assert stem("long") not in q.terms and q.shapes == ("duration",)  # "how long" is the kind of fact asked for
     standalone = understand("how much is a session?", [], speller)
     assert not standalone.follow_up and standalone.text == "how much is a session?"
+
+
+def test_the_adverb_of_how_long_and_inflected_stopwords_are_not_focus_words(speller: Speller) -> None:
+    """"how long"/"how often" name the answer's shape, "getting" is "get": neither is what the question is about."""
+    q = understand("how long is recovery after the surgery", [], speller)
+    assert set(q.terms) == {stem("recovery"), stem("surgery")} and "duration" in q.shapes
+    q = understand("how often should i be getting my teeth cleaned", [], speller)
+    assert set(q.terms) == {stem("teeth"), stem("cleaned")} and q.shapes == ("frequency",)
+    q = understand("is it ok to go for a long walk afterwards", [], speller)
+    assert stem("long") in q.terms and stem("walk") in q.terms  # "long" as a word of the question stays
 
 
 def test_personal_data_never_reaches_retrieval(speller: Speller) -> None:

@@ -50,20 +50,20 @@ class Tuning(BaseModel):
         0.33, ge=0, le=1, description="Least modelled chance that the quote answers; below it the bot refuses "
                                       "(a wrong quote costs more than a refusal).")
     decision_bias: float = Field(
-        -3.29, ge=-20, le=20, description="The model's intercept: how unlikely an answer is with every signal at 0.")
+        -3.21, ge=-20, le=20, description="The model's intercept: how unlikely an answer is with every signal at 0.")
     weight_score: float = Field(
-        1.96, ge=-20, le=20, description="Weight of the hit score (dense, coverage and BM25 together).")
+        1.88, ge=-20, le=20, description="Weight of the hit score (dense, coverage and BM25 together).")
     weight_sentence_similarity: float = Field(
-        1.59, ge=-20, le=20, description="Weight of the best sentence's dense similarity to the question.")
+        1.56, ge=-20, le=20, description="Weight of the best sentence's dense similarity to the question.")
     weight_coverage: float = Field(
-        1.58, ge=-20, le=20, description="Weight of the share of focus words the sentence and its heading name.")
+        1.46, ge=-20, le=20, description="Weight of the share of focus words the sentence and its heading name.")
     weight_novelty: float = Field(
-        -0.82, ge=-20, le=20, description="Weight of the share of focus words no article uses (a topic not written "
+        -0.79, ge=-20, le=20, description="Weight of the share of focus words no article uses (a topic not written "
                                           "about).")
     weight_margin: float = Field(
-        2.23, ge=-20, le=20, description="Weight of the lead over the best passage of another article.")
+        2.25, ge=-20, le=20, description="Weight of the lead over the best passage of another article.")
     weight_shape_missing: float = Field(
-        -0.73, ge=-20, le=20, description="Weight when a price, duration or count is asked and the sentence has "
+        -1.02, ge=-20, le=20, description="Weight when a price, duration or count is asked and the sentence has "
                                           "none.")
     off_topic_similarity: float = Field(
         0.35, ge=0, le=1, description="Below this similarity to every passage (or naming nothing the articles "

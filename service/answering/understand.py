@@ -94,12 +94,17 @@ def is_follow_up(text: str, own_terms: int) -> bool:
     return bool(_CONNECTOR.search(text) or _BACK_REFERENCE.search(text)) or own_terms <= FOLLOW_UP_MAX_TERMS
 
 
+# The adverb of "how long", "how often"... names the kind of fact asked for (its answer shape), not the topic.
+_ASKING = re.compile(r"\bhow\s+(?:long|often|soon|quickly|frequently|frequent|many\s+times|much\s+time)\b")
+
+
 def _terms(text: str) -> dict[str, str]:
-    """Content stems of a text, each with the word it came from."""
+    """Content stems of a text, each with the word it came from: no stopword, even inflected ("getting")."""
     found: dict[str, str] = {}
-    for w in words(text):
-        if is_content(w):
-            found.setdefault(stem(w), w)
+    for w in words(_ASKING.sub("how", text.lower())):
+        s = stem(w)
+        if is_content(w) and is_content(s):
+            found.setdefault(s, w)
     return found
 
 
