@@ -40,6 +40,14 @@ def test_repair_keeps_the_rest_of_the_text(speller: Speller) -> None:
     assert speller.repair("Does acupunture help cancer pian?") == "does acupuncture help cancer pain?"
 
 
+def test_a_compound_split_in_two_is_joined_when_the_clinic_writes_it_as_one() -> None:
+    speller = Speller({"wheelchair": 2, "checkup": 3, "aftercare": 1, "check": 4, "chair": 1})
+    assert speller.repair("Is there room for a wheel chair?") == "is there room for a wheelchair?"
+    assert speller.repair("a check up and after care") == "a checkup and aftercare"  # overlapping pairs
+    assert speller.repair("check upstairs, a chair lift") == "check upstairs, a chair lift"  # no such word
+    assert speller.repair("wheel-chair") == "wheel-chair"  # a hyphenated compound already meets its joined form
+
+
 @pytest.mark.parametrize(("question", "shapes"), [
     ("how much is a session?", ("price",)), ("what does it cost", ("price",)),
     ("how much notice do you need", ()), ("how long does it take", ("duration",)),

@@ -5,7 +5,7 @@ symspellpy's bundled frequency dictionary, so "cancer" never becomes "cancel" ho
 Any other word is looked up with symspellpy (symmetric-delete, edit distance 1, or 2 for long words) among the
 clinic's own words and the real English words of the safety banks ("chest pian" -> pain); a word that is close
 to none of them is kept as typed (it cannot match an article either way). Common text-speak ("u", "cnt",
-"pls") is spelled out first.
+"pls") is spelled out first, and two words the clinic writes as one ("wheel chair") are joined last.
 """
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from symspellpy import SymSpell, Verbosity
 MIN_LENGTH = 4  # shorter words are too ambiguous to repair ("mny": my, many, any)
 LONG_WORD = 8  # from this length two edits are allowed
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+# A word and the next (one space apart, the second not consumed): a compound the patient may have split.
+_PAIR = re.compile(r"(?<![a-z'’-])([a-z]{3,}) (?=([a-z]{2,})(?![a-z'’-]))")
 
 # Text-speak of English chat, spelled out (general English, not any clinic's vocabulary).
 TEXT_SPEAK: dict[str, str] = {
@@ -74,5 +76,14 @@ class Speller:
         return str(best.term)
 
     def repair(self, text: str) -> str:
-        """The text with each word replaced by its repair; punctuation and spacing kept, lower-cased."""
-        return _TOKEN.sub(lambda m: self.correct(m.group(0)), text).lower()
+        """The text with each word replaced by its repair; punctuation and spacing kept, lower-cased.
+
+        Two words the clinic writes as one are joined: "wheel chair" -> wheelchair, "check up" -> checkup.
+        """
+        repaired = _TOKEN.sub(lambda m: self.correct(m.group(0)), text).lower()
+        return _PAIR.sub(self._join, repaired) if " " in repaired else repaired
+
+    def _join(self, match: re.Match[str]) -> str:
+        """A word and its space, or the word alone when it and the next one make a word of the clinic's."""
+        first, second = match.group(1), match.group(2)
+        return first if first + second in self.known else match.group(0)

@@ -1,9 +1,9 @@
 """Understand: a patient's message as the pipeline weighs it.
 
-Typos are repaired (never a real English word), a follow-up is read with the question before it, every
-content word becomes a focus term weighted by how rare it is in this clinic's articles, each term brings the
-corpus words the model's word vectors find close to it ("hurt" -> pain, painful), and the kind of fact asked
-for (a price, a duration, a frequency, a count, a time) is noted.
+Typos are repaired (never a real English word; a split compound is joined), a follow-up is read with the
+question before it, every content word becomes a focus term weighted by how rare it is in this clinic's
+articles, each term brings the corpus words the model's word vectors find close to it ("hurt" -> pain,
+painful), and the kind of fact asked for (a price, a duration, a frequency, a count, a time) is noted.
 """
 from __future__ import annotations
 
