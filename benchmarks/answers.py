@@ -94,6 +94,15 @@ def parse_pairs(values: Sequence[str]) -> dict[str, str]:
     return pairs
 
 
+def tuning_variants(overrides: Sequence[str], sweep: str | None) -> list[dict[str, str]]:
+    """The tuning overrides of each run: `--set` pairs, once per value of the `--sweep` field if there is one."""
+    base = parse_pairs(overrides)
+    if not sweep:
+        return [base]
+    name, values = next(iter(parse_pairs([sweep]).items()))
+    return [{**base, name: v} for v in values.split(",")]
+
+
 def write_doc(rows: list[Row], change: str) -> None:
     """The table between the markers of docs/quality.md, and a dated history row per set."""
     text = DOC_PATH.read_text(encoding="utf-8")
@@ -122,11 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help=f"update {DOC_PATH.relative_to(REPO_ROOT)}")
     ap.add_argument("--change", default="", help="what changed, for the history row of --write")
     args = ap.parse_args(argv)
-    base = parse_pairs(args.overrides)
-    variants = [base]
-    if args.sweep:
-        name, values = next(iter(parse_pairs([args.sweep]).items()))
-        variants = [{**base, name: v} for v in values.split(",")]
+    variants = tuning_variants(args.overrides, args.sweep)
     if args.write and (args.sweep or not args.change):
         raise SystemExit("--write needs --change and no --sweep")
     rows: list[Row] = []

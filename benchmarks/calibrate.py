@@ -31,12 +31,12 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from benchmarks.answers import parse_pairs  # noqa: E402
+from benchmarks.answers import tuning_variants  # noqa: E402
 from benchmarks.fit import fit  # noqa: E402
 from benchmarks.clinics import CLINIC, SET_NAMES, ClinicSet, Item, load_sets, normalise  # noqa: E402
 from benchmarks.scoring import HEADER, Reply, Row, report_failures  # noqa: E402
 from index.builder import build_index  # noqa: E402
-from index.embedder import Embedder  # noqa: E402
+from index.embedder import DEFAULT_MODEL, Embedder  # noqa: E402
 from service.answering.answerer import Answer, Answerer  # noqa: E402
 from service.answering.quote import quote  # noqa: E402
 from service.answering.retrieve import Retriever  # noqa: E402
@@ -140,12 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--fit", action="store_true",
                     help="fit the decision's weights on these runs (use with --held-out) and print them")
     args = ap.parse_args(argv)
-    base = parse_pairs(args.overrides)
-    variants = [base]
-    if args.sweep:
-        name, values = next(iter(parse_pairs([args.sweep]).items()))
-        variants = [{**base, name: v} for v in values.split(",")]
-    embedder = Embedder("all-MiniLM-L6-v2")
+    variants = tuning_variants(args.overrides, args.sweep)
+    embedder = Embedder(DEFAULT_MODEL)
     clinics = load_sets(args.set_name or DEV_SETS)
     signals: list[dict[str, Any]] = []
     print(HEADER + " held-out refusals |")
