@@ -111,3 +111,19 @@ def test_synonyms_come_from_the_model_for_words_the_articles_never_use(client: A
     known = with_synonyms(understand("how long is a session", [], answerer.speller), vocabulary, {},
                           answerer.tuning.synonym_similarity)
     assert known.synonyms == {}  # words the articles use are matched as themselves ("often" is not "rarely")
+
+
+def test_a_word_meets_its_negation_by_suffix_in_the_articles(client: Any) -> None:
+    """"is it painful?" is answered by "painless" or "pain-free", and so is a word the model finds close to pain."""
+    answerer: Answerer = client.app.state.answerer
+    vocabulary = answerer.retriever.vocabulary
+    assert vocabulary.knows(stem("painless")) and not vocabulary.knows(stem("agony"))
+    painful = with_synonyms(understand("is acupuncture painful", [], answerer.speller), vocabulary, {},
+                            answerer.tuning.synonym_similarity)
+    assert painful.synonyms[stem("painful")][stem("painless")] == 1.0
+    assert stem("acupuncture") not in painful.synonyms  # "acupunctureless" is no word of the articles
+    agony = understand("is it agony", [], answerer.speller)
+    vectors = {"agony": answerer.retriever.embedder.query("agony")}
+    agony = with_synonyms(agony, vocabulary, vectors, answerer.tuning.synonym_similarity)
+    close = agony.synonyms[stem("agony")]
+    assert close[stem("painless")] == close[stem("pain")] >= answerer.tuning.synonym_similarity

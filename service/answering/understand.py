@@ -19,6 +19,7 @@ from service.answering.vocabulary import Vocabulary
 from service.privacy import redact
 from service.schemas import Turn
 
+NEGATING_SUFFIXES = ("less", "free")  # English suffixes that negate a noun: painless, pain-free, scarless
 CONTEXT_WEIGHT = 0.5  # a word of the earlier question counts half as much as the follow-up's own words
 
 _AMOUNT = r"[$€£]\s?\d|\d+(?:[.,]\d+)?\s?(?:dollars|usd|eur|euros|pounds|gbp|cad|aud)\b"
@@ -144,16 +145,23 @@ def with_synonyms(question: Question, vocabulary: Vocabulary, vectors: Mapping[s
     """The question with, for each term the articles never use, the corpus words whose vectors are close to it.
 
     A word the articles use is matched as itself: word vectors also put antonyms close ("often" ~ "rarely").
+    Every term, and every such synonym, also brings its negation by suffix when the articles use it: "is it
+    painful?" is answered by "painless".
     """
     found: dict[str, dict[str, float]] = {}
     for term, word in question.term_words.items():
-        if vocabulary.knows(term) or not word.isalpha():
-            continue
-        vector = vocabulary.vector_of(word)
-        if vector is None:
-            vector = vectors.get(word)
-        if vector is not None:
-            close = vocabulary.synonyms(word, vector, threshold)
-            if close:
-                found[term] = close
+        close: dict[str, float] = {}
+        if not vocabulary.knows(term) and word.isalpha():
+            vector = vocabulary.vector_of(word)
+            if vector is None:
+                vector = vectors.get(word)
+            if vector is not None:
+                close = vocabulary.synonyms(word, vector, threshold)
+        # "Does it hurt?" / "is it painful?" is answered by "painless": a word's negation by suffix answers it.
+        for base, similarity in [(term, 1.0), *close.items()]:
+            for negation in (stem(base + suffix) for suffix in NEGATING_SUFFIXES):
+                if negation != term and vocabulary.knows(negation):
+                    close[negation] = max(close.get(negation, 0.0), similarity)
+        if close:
+            found[term] = close
     return replace(question, synonyms=found)
