@@ -76,7 +76,7 @@ class Embedder:
 
     def _vectors(self, texts: Sequence[str]) -> list[np.ndarray]:
         """The (read-only, cached) vector of each text; the new ones embedded in one batch."""
-        keys = [" ".join(t.lower().split()) for t in texts]
+        keys = [cache_key(t) for t in texts]
         found: dict[str, np.ndarray] = {}
         with self._lock:
             for key in keys:
@@ -107,6 +107,11 @@ class Embedder:
             pooled = self._model(features)["sentence_embedding"]
             vectors = torch.nn.functional.normalize(pooled.float(), p=2, dim=1).numpy()
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def cache_key(text: str) -> str:
+    """A text as the query cache compares texts: case and runs of spaces aside."""
+    return " ".join(text.lower().split())
 
 
 def _dimension(model: SentenceTransformer) -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from index.embedder import cache_key
 from service.answering import replies
 from service.answering.decide import Decision, decide, explain
 from service.answering.quote import answer_text, quote
@@ -94,7 +95,7 @@ class Answerer:
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         """The pipeline, or the same question's earlier answer (with a new id): the index does not change under it."""
-        key = (_key(question), tuple((_key(t.question), t.answer) for t in history))
+        key = (cache_key(question), tuple((cache_key(t.question), t.answer) for t in history))
         with self._lock:
             known = self._answers.get(key)
             if known is not None:
@@ -161,7 +162,7 @@ class Answerer:
         """One batch: the text to search with, the message as repaired, and the words the articles never use."""
         texts = _distinct(q.text, q.repaired, *words_needing_vectors(q, self.retriever.vocabulary))
         matrix = self.retriever.embed(texts)
-        return Vectors({_key(t): v for t, v in zip(texts, matrix, strict=True)}, _key(q.text))
+        return Vectors({cache_key(t): v for t, v in zip(texts, matrix, strict=True)}, cache_key(q.text))
 
     def _decide(self, q: Question, hits: list[Hit], verdict: Verdict) -> Decision:
         """Dose and cure questions are refused; a diagnosis or medication question needs a close quote."""
@@ -207,19 +208,14 @@ class Vectors:
 
     def of(self, *texts: str) -> np.ndarray:
         """The vectors of these texts (repeats once), one per row."""
-        return np.stack([self.by_text[_key(t)] for t in _distinct(*texts)])
-
-
-def _key(text: str) -> str:
-    """A text as the embedding cache compares texts."""
-    return " ".join(text.lower().split())
+        return np.stack([self.by_text[cache_key(t)] for t in _distinct(*texts)])
 
 
 def _distinct(*texts: str) -> list[str]:
     """The texts without repeats (compared as the embedding cache compares them), in order."""
     seen: dict[str, str] = {}
     for text in texts:
-        seen.setdefault(_key(text), text)
+        seen.setdefault(cache_key(text), text)
     return list(seen.values())
 
 
