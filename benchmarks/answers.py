@@ -110,6 +110,8 @@ def write_doc(rows: list[Row], change: str) -> None:
     body = (f"Measured {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} ({code_state()}), default model, "
             "default settings unless the set says otherwise.\n\n" + HEADER + "\n"
             + "\n".join(r.markdown() for r in rows))
+    body += "\n\nRight fact by where the fact is (answerable questions): " + "; ".join(
+        f"{r.name} — {r.by_format()}" for r in rows) + "."
     start, stop = text.index(BEGIN), text.index(END) + len(END)
     text = text[:start] + f"{BEGIN}\n{body}\n{END}" + text[stop:]
     history = "\n".join(f"| {stamp} | {change} " + r.markdown() for r in rows)
@@ -145,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 row = Row(clinic.name, ", ".join(f"{k}={v}" for k, v in overrides.items()))
                 row.replies = serve_and_ask(clinic, work / "index", work, overrides, args.history_answers)
                 rows.append(row)
-                print(HEADER.split("\n")[0] + "\n" + row.markdown(), file=sys.stderr)
+                print(HEADER.split("\n")[0] + "\n" + row.markdown() + "\n" + row.by_format(), file=sys.stderr)
                 if args.verbose:
                     report_failures(row)
     print(HEADER)

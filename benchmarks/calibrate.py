@@ -153,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             refusals = f" {held.figures()['refusals']:.2f} ({len(held.replies)}) |" if held else " — |"
             print(row.markdown() + refusals, flush=True)
             if args.verbose:
+                print(f"  right fact by where the fact is: {row.by_format()}")
+            if args.verbose:
                 report_failures(row)
                 if held:
                     report_failures(held)

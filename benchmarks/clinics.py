@@ -42,6 +42,7 @@ class Item:
     history: tuple[str, ...] = ()
     prose: bool = True  # the expected fact is in an article's prose (not only in a PDF, DOCX or table)
     calm: bool = False  # sounds alarming but is ordinary
+    where: str = "prose"  # where the fact is: prose, faq (an FAQ accordion or list), table, pdf or docx
 
     @property
     def expect_any(self) -> list[str]:
@@ -94,37 +95,58 @@ def _dental_checker() -> ModuleType:
     return module
 
 
-def prose_texts(corpus: Path) -> dict[str, str]:
-    """doc_id -> normalised prose of each .md, .txt and .html document (HTML tables left out)."""
+_FAQ = re.compile(r"(?is)<details\b.*?</details>|<dl\b.*?</dl>")
+_TABLE = re.compile(r"(?is)<table\b.*?</table>")
+
+
+def document_texts(corpus: Path) -> dict[str, dict[str, str]]:
+    """doc_id -> {part: normalised text}: the prose, FAQ entries and tables of each .md, .txt and .html document.
+
+    What a document says is read with the benchmark's own check.py (not with our readers), so a fact lost by a
+    reader still counts. PDF and DOCX documents are told by their suffix.
+    """
     check = _dental_checker()
-    texts: dict[str, str] = {}
+    texts: dict[str, dict[str, str]] = {}
     for path in sorted(corpus.iterdir()):
         suffix = path.suffix.lower()
         if suffix not in PROSE_SUFFIXES:
+            texts[path.stem] = {suffix.lstrip("."): ""}
             continue
         raw = path.read_text(encoding="utf-8")
         if suffix == ".md":
-            text = check.md_text(raw)
+            texts[path.stem] = {"prose": normalise(check.md_text(raw))}
         elif suffix == ".txt":
-            text = raw
+            texts[path.stem] = {"prose": normalise(raw)}
         else:
-            text = check.html_text(re.sub(r"(?is)<table\b.*?</table>", " ", raw))
-        texts[path.stem] = normalise(text)
+            faq = " ".join(check.html_text(m) for m in _FAQ.findall(raw))
+            table = " ".join(check.html_text(m) for m in _TABLE.findall(raw))
+            texts[path.stem] = {"prose": normalise(check.html_text(_TABLE.sub(" ", _FAQ.sub(" ", raw)))),
+                                "faq": normalise(faq), "table": normalise(table)}
     return texts
+
+
+def where_fact(pairs: tuple[tuple[str, str], ...], texts: dict[str, dict[str, str]]) -> str:
+    """The first of prose, faq, table, pdf, docx that holds one of the expected facts in a document allowed."""
+    for part in ("prose", "faq", "table"):
+        if any(normalise(fact) in texts.get(doc, {}).get(part, "") for fact, doc in pairs):
+            return part
+    kinds = {part for _, doc in pairs for part in texts.get(doc, {})} - {"prose", "faq", "table"}
+    return min(kinds) if kinds else "prose"
 
 
 def jsonl_set(name: str, folder: Path) -> ClinicSet:
     """A clinic kept as the clinic-dental benchmark is: `corpus/` and `questions.jsonl` in one folder."""
-    prose = prose_texts(folder / "corpus")
+    texts = document_texts(folder / "corpus")
     items: list[Item] = []
     for line in (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         q = json.loads(line)
         pairs = tuple((fact, doc) for fact in q.get("expect_any", []) for doc in q.get("source_any", []))
-        in_prose = any(normalise(fact) in prose.get(doc, "") for fact, doc in pairs) if pairs else True
+        where = where_fact(pairs, texts) if pairs else "prose"
         history = tuple(h["question"] for h in q.get("history", []))
-        items.append(Item(q["id"], q["kind"], q["question"], pairs, history, in_prose, calm=q["id"].startswith("s")))
+        items.append(Item(q["id"], q["kind"], q["question"], pairs, history, where in ("prose", "faq"),
+                          calm=q["id"].startswith("s"), where=where))
     return ClinicSet(name, [folder / "corpus"], items)
 
 

@@ -43,7 +43,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from benchmarks.common import code_state, cpu_share, machine, update_doc, wait_quiet  # noqa: E402
-from index.article import Article, Block, Section  # noqa: E402
+from index.document import Article, Block, Section  # noqa: E402
 from index.builder import corpus_hash  # noqa: E402
 from index.passage import EMBED_RECIPE, split_article  # noqa: E402
 from index.store import FORMAT_VERSION  # noqa: E402

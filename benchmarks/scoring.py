@@ -74,6 +74,15 @@ class Row:
             "right_of_answered": share(r.passed for r in answers if r.status == "answered"),
         }
 
+    def by_format(self) -> str:
+        """Right fact of the answerable questions by where their fact is (prose, FAQ, table, PDF, DOCX)."""
+        parts: dict[str, list[bool]] = {}
+        for r in self.of("answer"):
+            parts.setdefault(r.item.where, []).append(r.passed)
+        order = ["prose", "faq", "table", "pdf", "docx"]
+        return " · ".join(f"{w} {share(v):.2f} ({len(v)})" for w, v in
+                          sorted(parts.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 9))
+
     def markdown(self) -> str:
         """The row as a markdown table row."""
         f = self.figures()

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.article import Article, SkippedFile, load_corpus
+from index.corpus import load_corpus
+from index.document import Article, SkippedFile
 from index.embedder import Embedder
 from index.lexical import B, K1, LexicalIndex
 from index.passage import EMBED_RECIPE, Passage, split_article

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from index.article import Article, Block
+from index.document import Article, Block
 from index.promo import is_promotional
 from index.sentences import split_sentences
 
@@ -30,6 +30,7 @@ class Passage:
     position: int
     sentences: tuple[str, ...]
     item_starts: tuple[int, ...] = ()  # sentence numbers that begin a list item
+    row: bool = False  # one table row stated with its header ("In-office whitening: $450."), quotable as it is
 
     @property
     def text(self) -> str:
@@ -96,7 +97,8 @@ def _word_count(sentences: list[str]) -> int:
     return sum(len(s.split()) for s in sentences)
 
 
-Group = tuple[list[str], list[int]]  # sentences, and the ones that start a list item
+Group = tuple[list[str], list[int]]  # sentences, and the ones that start a list item; a row is ([text], [-1])
+ROW: list[int] = [-1]
 
 
 def _paragraph_groups(blocks: list[Block]) -> list[Group]:
@@ -104,6 +106,13 @@ def _paragraph_groups(blocks: list[Block]) -> list[Group]:
     groups: list[Group] = []
     pending: list[str] = []  # a short paragraph waiting to join the next one
     for block in blocks:
+        if block.is_row:
+            if pending:
+                groups.append((pending, []))
+                pending = []
+            if not is_promotional(block.text):
+                groups.append(([block.text], ROW))  # a row is a passage of its own, never cut into sentences
+            continue
         if block.is_list:
             lead = _clean(split_sentences(block.text))
             items = [_clean(split_sentences(item)) for item in block.items]
@@ -179,7 +188,8 @@ def split_article(article: Article) -> list[Passage]:
                     anchor=slugify(section.heading) if section.heading else "top",
                     position=position,
                     sentences=tuple(sentences),
-                    item_starts=tuple(item_starts),
+                    item_starts=() if item_starts is ROW else tuple(item_starts),
+                    row=item_starts is ROW,
                 )
             )
     return passages

@@ -18,7 +18,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CLINICBOT_", extra="ignore", env_nested_delimiter="__")
 
-    corpus_dir: Path = Field(Path("corpus"), description="Folder of the clinic's articles (.md, .txt, .html).")
+    corpus_dir: Path = Field(Path("corpus"),
+                             description="Folder of the clinic's articles (.md, .txt, .html, .pdf, .docx).")
     index_dir: Path = Field(Path("var/index"), description="Folder the built index is written to and served from.")
     model: str = Field(
         DEFAULT_MODEL,

@@ -66,6 +66,19 @@ def test_index_never_imports_the_service(path: Path) -> None:
     assert not service, f"{path.relative_to(ROOT)} imports {sorted(service)}"
 
 
+READERS_DIR = ROOT / "index" / "readers"
+READERS = sorted(p for p in READERS_DIR.rglob("*.py") if p != READERS_DIR / "__init__.py")
+
+
+@pytest.mark.parametrize("path", READERS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_reader_imports_only_the_document_model(path: Path) -> None:
+    """One reader per format, each on its own: a new format is one new module or package in index/readers/."""
+    reader = path.relative_to(READERS_DIR).parts[0].removesuffix(".py")
+    ours = {m for m in imports(path) if m.split(".")[0] in ("index", "service", "benchmarks", "tests")}
+    others = {m for m in ours if m != "index.document" and not m.startswith(f"index.readers.{reader}")}
+    assert not others, f"{path.relative_to(ROOT)} imports {sorted(others)}"
+
+
 def test_the_import_checks_can_fail(tmp_path: Path) -> None:
     """The parser behind both rules sees plain, from- and function-level imports."""
     probe = tmp_path / "probe.py"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from index.formats import read_article
+from index.readers import read_article
 from index.passage import LIST_MAX_WORDS, MAX_WORDS, split_article
 from index.promo import is_promotional
 from index.sentences import split_sentences
@@ -90,3 +90,50 @@ def test_sentence_split_keeps_every_character() -> None:
         "This might be because there is an excess of Cold in the body.",
     ]
     assert " ".join(sentences) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Bring a towel, a drink, etc. The session lasts an hour.",
+         ["Bring a towel, a drink, etc.", "The session lasts an hour."]),
+        ("Prof. Chen will see you first.", ["Prof. Chen will see you first."]),
+        ("It costs $1.50 a day. Ask us.", ["It costs $1.50 a day.", "Ask us."]),
+    ],
+)
+def test_sentence_split_knows_abbreviations(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "promo"),
+    [
+        ("Ready to book?", True),
+        ("Call (555) 014-2200 or book online at clinic.test.", True),
+        ("Book now!", True),
+        ("Our patients swear by the CoolCalm wrap; ask for one at the front desk.", True),
+        ("Many patients love BrightMint toothpaste, now available at our front desk.", True),
+        ("Get 10% off your first visit with code SMILE.", True),
+        ("Tag us on TikTok and show us your smile!", True),
+        ("You can book your first visit online or by phone.", False),
+        ("Book morning appointments when your child is well rested.", False),
+        ("Call us if you have a fever or the swelling spreads.", False),
+        ("Go to the emergency department right away, or call 911 now.", False),
+        ("We love seeing kids at the clinic.", False),
+    ],
+)
+def test_calls_to_action_are_recognised_in_general(sentence: str, promo: bool) -> None:
+    assert is_promotional(sentence) is promo
+
+
+def test_a_table_row_is_a_passage_of_its_own() -> None:
+    from index.document import Article, Block, Section
+
+    article = Article("fees", "Fees", (Section("Our fees", (
+        Block("Below are our fees."), Block("Porcelain crown: $1,200.", is_row=True),
+        Block("Sealants: $55 per tooth.", is_row=True))),))
+    passages = split_article(article)
+    assert [(p.sentences, p.row) for p in passages] == [
+        (("Below are our fees.",), False), (("Porcelain crown: $1,200.",), True),
+        (("Sealants: $55 per tooth.",), True)]
+    assert all(p.section == "Our fees" for p in passages)

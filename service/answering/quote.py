@@ -2,7 +2,8 @@
 
 The best sentence, any sentence of the same paragraph or list item scoring nearly as well, the sentence it
 needs to make sense ("This..." needs the one before), and the list item that completes a lead-in ending in
-':'. Never a heading, a question, a fragment, a call to action or a line of page chrome.
+':'. A table row is quoted as the reader stated it, with its header.
+Never a heading, a question, a fragment, a call to action or a line of page chrome.
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def quote(hit: Hit, tuning: Tuning, already_said: Iterable[str] = (), question: 
     passage = hit.passage
     sentences, scores = passage.sentences, selection_scores(hit, tuning)
     said = " ".join(already_said)
-    candidates = [i for i, s in enumerate(sentences) if quotable(s, passage.unit_of(i) > 0)]
+    candidates = [i for i, s in enumerate(sentences) if passage.row or quotable(s, passage.unit_of(i) > 0)]
     if not candidates:
         return []
     candidates = [i for i in candidates if sentences[i] not in said] or candidates

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from index.article import SkippedFile
+from index.document import SkippedFile
 from index.builder import BuildError, build_index
 from index.embedder import Embedder
 from service.answering.answerer import Answerer

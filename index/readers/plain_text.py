@@ -1,71 +1,20 @@
-"""Read one article file (.md, .markdown, .txt, .html, .htm) into an `Article`."""
+"""Plain-text articles (.txt): a title line, then heading lines, "- " or "1." list items and paragraph lines.
+
+Clinics' plain-text articles mark sections by short title-case or sentence-case lines over a paragraph; a line
+that ends like a sentence is text, and an ALL CAPS line is a call to action, never a heading.
+"""
 from __future__ import annotations
 
-import dataclasses
 import re
-from pathlib import Path
 
-from index.article import Article, ArticleError
-from index.html_page import parse_html
-from index.markdown import parse_markdown
-from index.outline import SectionBuilder, collapse_ws
+from index.document import Article, ArticleError, SectionBuilder, decode_text
 
-_SNIFF_BYTES = 8192  # a NUL byte this early means the file is not text
-_VALID_ID = re.compile(r"[A-Za-z0-9._-]{1,120}")
+SUFFIXES = (".txt",)
 
 
-def read_article(path: Path) -> Article:
-    """Read and parse one corpus file; raise ArticleError if it has no usable text."""
-    text = _read_text(path)
-    suffix = path.suffix.lower()
-    if suffix in (".md", ".markdown"):
-        article = parse_markdown(text)
-    elif suffix == ".txt":
-        article = parse_plain_text(text)
-    elif suffix in (".html", ".htm"):
-        article = parse_html(text)
-    else:
-        raise ArticleError(f"unsupported file type '{path.suffix}'")
-    if not article.sections:
-        raise ArticleError("no text found")
-    return dataclasses.replace(
-        article,
-        article_id=_article_id(article.article_id, path.stem),
-        title=article.title or _readable_stem(path.stem),
-        source_path=str(path),
-    )
-
-
-def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ArticleError(f"cannot read file: {exc.strerror or exc}") from None
-    if b"\x00" in raw[:_SNIFF_BYTES]:
-        raise ArticleError("looks like a binary file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ArticleError(
-            f"not valid UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
-        ) from None
-    if not text.strip():
-        raise ArticleError("file is empty")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _article_id(candidate: str, stem: str) -> str:
-    if _VALID_ID.fullmatch(candidate) and any(c.isalnum() for c in candidate):
-        return candidate
-    if _VALID_ID.fullmatch(stem) and any(c.isalnum() for c in stem):
-        return stem
-    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:120].strip("-")
-    return slug or "article"
-
-
-def _readable_stem(stem: str) -> str:
-    words = collapse_ws(re.sub(r"[-_.]+", " ", stem)) or "untitled"
-    return words[:1].upper() + words[1:]
+def read(raw: bytes) -> Article:
+    """Read a .txt article."""
+    return parse_plain_text(decode_text(raw))
 
 
 _TXT_ITEM = re.compile(r"(?:[-•*]|\d{1,3}[.)])\s+(\S.*)")
@@ -118,7 +67,7 @@ def heads_paragraph(line: str, following: str) -> bool:
 
 
 def parse_plain_text(text: str) -> Article:
-    """Parse a .txt article: title line, then heading, list-item and paragraph lines."""
+    """Parse a .txt article's text: title line, then heading, list-item and paragraph lines."""
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
     if not lines:
         raise ArticleError("file is empty")

@@ -1,4 +1,4 @@
-"""Tests for index.formats: reading .txt, .md and .html articles into `Article`s."""
+"""Tests for index.readers (the registry, .txt and .md) and index.corpus; HTML, PDF and DOCX have their own files."""
 from __future__ import annotations
 
 import shutil
@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from index.article import Article, ArticleError, Block, Section, load_corpus
-from index.formats import looks_like_heading, read_article
-from index.markdown import strip_markdown_inline
+from index.corpus import load_corpus
+from index.document import Article, ArticleError, Block
+from index.readers import SUPPORTED_SUFFIXES, read_article
+from index.readers.plain_text import looks_like_heading
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
@@ -225,16 +226,12 @@ def test_markdown_title_from_h1_or_file_name(tmp_path: Path) -> None:
     assert no_title.sections[0].heading == "Basics"
 
 
-def test_inline_markdown_is_stripped_but_words_kept() -> None:
-    assert strip_markdown_inline("**Bold** and __strong__, *em* and _em_") == (
-        "Bold and strong, em and em"
-    )
-    assert strip_markdown_inline("Use `snake_case` in [docs](http://x.y) ![img](a.png)") == (
-        "Use snake_case in docs"
-    )
-    assert strip_markdown_inline("5 * 3 * 2 and file_name_here stay") == (
-        "5 * 3 * 2 and file_name_here stay"
-    )
+def test_inline_markdown_is_stripped_but_words_kept(tmp_path: Path) -> None:
+    text = ("**Bold** and __strong__, *em* and _em_. Use `snake_case` in [docs](http://x.y) ![img](a.png). "
+            "5 * 3 * 2 and file_name_here stay.")
+    article = read_article(write(tmp_path / "inline.md", text + "\n"))
+    assert article.sections[0].blocks == (Block(
+        "Bold and strong, em and em. Use snake_case in docs . 5 * 3 * 2 and file_name_here stay."),)
 
 
 def test_invalid_front_matter_id_falls_back_to_slugified_stem(tmp_path: Path) -> None:
@@ -277,10 +274,11 @@ def test_binary_file(tmp_path: Path) -> None:
         read_article(path)
 
 
-def test_latin1_file(tmp_path: Path) -> None:
-    path = write(tmp_path / "caf.txt", "Caf\u00e9 Talk\nA na\u00efve question.\n".encode("latin-1"))
-    with pytest.raises(ArticleError, match="not valid UTF-8"):
-        read_article(path)
+def test_windows_1252_text_is_read_with_its_encoding(tmp_path: Path) -> None:
+    raw = "Caf\u00e9 Talk\nA na\u00efve question \u2014 with \u2019curly\u2019 quotes.\n".encode("cp1252")
+    article = read_article(write(tmp_path / "caf.txt", raw))
+    assert article.title == "Caf\u00e9 Talk"
+    assert article.sections[0].blocks == (Block("A na\u00efve question \u2014 with \u2019curly\u2019 quotes."),)
 
 
 def test_bom_and_crlf_are_accepted(tmp_path: Path) -> None:
@@ -289,88 +287,6 @@ def test_bom_and_crlf_are_accepted(tmp_path: Path) -> None:
     assert article.title == "Rest Days"
     assert [s.heading for s in article.sections] == ["", "Why Rest Matters"]
     assert article.sections[1].blocks == (Block("Muscles repair."),)
-
-
-# ------------------------------------------------------------------------- html
-
-
-def test_html_page(tmp_path: Path) -> None:
-    path = Path(shutil.copy(DATA / "clinic-blog-page.html", tmp_path / "cupping.html"))
-    article = read_article(path)
-    assert article.title == "Cupping Therapy & Neck Pain"
-    assert article.url == "https://harbour-clinic.example/blog/cupping-neck-pain/"
-    assert article.date == "2024-05-14T09:30:00+00:00"
-    assert article.article_id == "cupping"
-    assert [s.heading for s in article.sections] == ["", "How Cupping Works", "What to Expect"]
-
-    intro, works, expect = article.sections
-    assert Block("Neck pain is one of the most common reasons people visit our clinic.") in (
-        intro.blocks
-    )
-    assert works.blocks == (
-        Block(
-            "Cupping uses gentle suction on the skin. It can help in several ways:",
-            (
-                "Circulation: it draws blood to tight muscles.",
-                "Relaxation: many patients feel calmer — even sleepy.",
-                "Range of motion: stretching is easier afterwards.",
-            ),
-        ),
-    )
-    assert expect.blocks == (
-        Block("A session lasts about 30 minutes."),
-        Block("Marks on the skin fade within a week."),
-        Block("", ("Tell us about your symptoms.", "Lie down comfortably.")),
-    )
-    text = all_text(article)
-    assert "LEAK" not in text
-    assert "cookies" not in text
-
-
-def test_html_title_falls_back_to_title_tag_without_site_name(tmp_path: Path) -> None:
-    page = (
-        "<html><head><title>Self-Care After Acupuncture - Harbour Clinic</title></head>"
-        "<body><p>Rest &amp; hydrate.</p><ul><li>Water</li></ul></body></html>"
-    )
-    article = read_article(write(tmp_path / "self-care.htm", page))
-    assert article.title == "Self-Care After Acupuncture"
-    assert article.url == ""
-    assert article.sections[0].blocks == (Block("Rest & hydrate."), Block("", ("Water",)))
-
-
-def test_html_without_article_reads_body_and_time_element(tmp_path: Path) -> None:
-    page = (
-        "<html><body><div class='top-nav'><a>Home</a></div>"
-        "<h1>Winter Wellness</h1><p>Posted <time datetime='2023-12-01'>Dec 1</time></p>"
-        "<div>Loose text in a div<br>still counts.</div>"
-        "<h3>Warm Foods</h3><p>Soups help.</p>"
-        "<div class='cookie-notice'><p>Accept cookies</p></div></body></html>"
-    )
-    article = read_article(write(tmp_path / "winter.html", page))
-    assert article.title == "Winter Wellness"
-    assert article.date == "2023-12-01"
-    assert article.sections[0].blocks == (
-        Block("Posted Dec 1"),
-        Block("Loose text in a div still counts."),
-    )
-    assert article.sections[1] == Section("Warm Foods", (Block("Soups help."),))
-    assert "Home" not in all_text(article) and "cookies" not in all_text(article)
-
-
-def test_html_with_odd_markup_still_parses(tmp_path: Path) -> None:
-    page = (
-        "<h1>Word Export</h1><p><![if !supportLists]>1.<![endif]>First point"
-        "<![foo[ignored]]></p><p>Unclosed <b>bold <i>text</p></div></span>"
-    )
-    article = read_article(write(tmp_path / "word.html", page))
-    assert article.title == "Word Export"
-    assert article.sections[0].blocks == (Block("1.First point"), Block("Unclosed bold text"))
-
-
-def test_html_without_body_text(tmp_path: Path) -> None:
-    page = "<html><body><nav><p>Home</p></nav><script>x = 1</script></body></html>"
-    with pytest.raises(ArticleError, match="no text found"):
-        read_article(write(tmp_path / "shell.html", page))
 
 
 # ----------------------------------------------------------------- load_corpus
@@ -385,7 +301,7 @@ def test_load_corpus_keeps_good_files_and_explains_bad_ones(tmp_path: Path) -> N
     write(tmp_path / "broken.md", "---\ntitle: [oops\n---\nBody\n")
     write(tmp_path / "photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     write(tmp_path / "old.txt", "Caf\u00e9\nOld text.\n".encode("latin-1"))
-    write(tmp_path / "notes.docx", b"PK\x03\x04")
+    write(tmp_path / "notes.rtf", b"{\\rtf1 hello}")
     write(tmp_path / ".hidden.md", "# Hidden\n\nNot indexed.\n")
 
     articles, skipped = load_corpus(tmp_path)
@@ -393,17 +309,68 @@ def test_load_corpus_keeps_good_files_and_explains_bad_ones(tmp_path: Path) -> N
     assert sorted(a.article_id for a in articles) == [
         "cupping",
         "headaches-2024",
+        "old",
         "relieving-upper-back-pain-with-acupuncture",
     ]
     reasons = {Path(s.path).name: s.reason for s in skipped}
-    assert set(reasons) == {"empty.md", "broken.md", "photo.txt", "old.txt", "notes.docx"}
+    assert set(reasons) == {"empty.md", "broken.md", "photo.txt", "notes.rtf"}
     assert reasons["empty.md"] == "file is empty"
     assert reasons["broken.md"].startswith("broken front matter")
     assert "binary" in reasons["photo.txt"]
-    assert "UTF-8" in reasons["old.txt"]
-    assert reasons["notes.docx"] == "unsupported file type '.docx'"
+    assert reasons["notes.rtf"] == "unsupported file type '.rtf'"
+
+
+def test_every_format_has_a_reader() -> None:
+    assert set(SUPPORTED_SUFFIXES) >= {".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx"}
 
 
 def test_read_article_rejects_unsupported_extension(tmp_path: Path) -> None:
     with pytest.raises(ArticleError, match="unsupported file type"):
         read_article(write(tmp_path / "notes.rtf", "{\\rtf1 hello}"))
+
+
+# ------------------------------------------------------- markdown regressions (issue 8)
+
+
+def test_markdown_link_with_brackets_in_its_url_keeps_its_words(tmp_path: Path) -> None:
+    text = "Qi is described by the [WHO](https://en.wikipedia.org/wiki/Qi_(philosophy)) as energy.\n"
+    block = read_article(write(tmp_path / "qi.md", text)).sections[0].blocks[0]
+    assert block.text == "Qi is described by the WHO as energy."
+
+
+def test_markdown_entities_are_characters(tmp_path: Path) -> None:
+    text = "Heat &amp; cold &mdash; both&nbsp;help.\n"
+    block = read_article(write(tmp_path / "entities.md", text)).sections[0].blocks[0]
+    assert block.text == "Heat & cold \u2014 both help."
+
+
+def test_markdown_line_starting_with_a_year_is_not_a_list(tmp_path: Path) -> None:
+    text = "We opened in\n2019. Since then we have treated thousands of patients.\n"
+    blocks = read_article(write(tmp_path / "history.md", text)).sections[0].blocks
+    assert blocks == (Block("We opened in 2019. Since then we have treated thousands of patients."),)
+
+
+def test_markdown_four_backtick_fence_is_not_closed_by_three(tmp_path: Path) -> None:
+    text = "Intro text here.\n\n````\nline one\n```\nline two\n````\n\n## After\n\nClosing words.\n"
+    article = read_article(write(tmp_path / "fence.md", text))
+    assert [s.heading for s in article.sections] == ["", "After"]
+    assert "line two" in all_text(article) and "```" in all_text(article)
+
+
+def test_markdown_table_becomes_one_row_sentence_per_row(tmp_path: Path) -> None:
+    text = ("## Fees\n\n| Service | Fee |\n|---|---|\n| First visit | $95 |\n| Follow-up | $75 |\n\n"
+            "Prices include tax.\n")
+    section = read_article(write(tmp_path / "fees.md", text)).sections[0]
+    assert section.heading == "Fees"
+    assert section.blocks == (Block("First visit: $95.", is_row=True), Block("Follow-up: $75.", is_row=True),
+                              Block("Prices include tax."))
+
+
+def test_markdown_bold_question_starts_an_faq_entry(tmp_path: Path) -> None:
+    text = ("# FAQ\n\n**Is there parking?**\n\nYes, behind the building.\n\n"
+            "Q: Do you take cards? A: Visa and Mastercard.\n")
+    article = read_article(write(tmp_path / "faq.md", text))
+    assert [(s.heading, s.blocks) for s in article.sections] == [
+        ("Is there parking?", (Block("Yes, behind the building."),)),
+        ("Do you take cards?", (Block("Visa and Mastercard."),)),
+    ]
