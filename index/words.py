@@ -24,6 +24,14 @@ STOPWORDS = frozenset(
     something anything way ok okay""".split()  # noqa: SIM905 (a word list reads best as text)
 )
 _STEMMER = Stemmer.Stemmer("english")
+_NEGATION = re.compile(r"\b(?:not|no|never|without|cannot|unable|can[’']?t|don[’']?t|doesn[’']?t|didn[’']?t|"
+                       r"won[’']?t|isn[’']?t|aren[’']?t|wasn[’']?t|haven[’']?t|hasn[’']?t|couldn[’']?t|"
+                       r"shouldn[’']?t|wouldn[’']?t|mustn[’']?t)\b", re.IGNORECASE)
+
+
+def negated(text: str) -> bool:
+    """Whether a text says "not" in some form ("can't", "without", "no insurance")."""
+    return bool(_NEGATION.search(text))
 
 
 @lru_cache(maxsize=65536)

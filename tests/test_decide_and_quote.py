@@ -119,3 +119,22 @@ def test_a_repeated_question_is_answered_from_memory_with_its_best_hits(answerer
     assert [h.row for h in again.hits] == [h.row for h in first.hits[: len(again.hits)]] and again.hits
     search = answerer.search("does acupuncture hurt when the needle goes in", 20)
     assert len(search.results) == min(20, len(first.hits))
+
+
+STEPS = Passage("c#0", "c", "New patients", "", "Records", "records", 0,
+                ("Your old x-rays can save you new ones.", "Here is how it works:",
+                 "Fill in the release form.", "We send the request for you.", "Records arrive in 5-10 days."),
+                (2, 3, 4))
+
+
+def test_a_quote_never_ends_on_a_lead_in() -> None:
+    scores = [0.8, 0.5, 0.6, 0.7, 0.55]
+    quoted = quote(_hit(STEPS, scores), Tuning(), (), "will my old x-rays help?")
+    assert quoted == ["Your old x-rays can save you new ones.", "Here is how it works:",
+                      "We send the request for you."]
+    # Asked how to do it, the steps come with their lead-in.
+    steps = quote(_hit(STEPS, scores), Tuning(), (), "how do I get my x-rays sent over?")
+    assert steps == ["Here is how it works:", "Fill in the release form.", "We send the request for you."]
+    # With no room for an item, the dangling lead-in is left out.
+    short = quote(_hit(STEPS, scores), Tuning(max_sentences=2), (), "will my old x-rays help?")
+    assert short == ["Your old x-rays can save you new ones."]

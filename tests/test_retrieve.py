@@ -107,3 +107,24 @@ def test_postings_give_every_sentence_the_coverage_of_its_own_words(answerer: An
     for shapes in (["duration"], ["price", "count"]):
         assert r.postings.shaped(shapes).tolist() == [has_shape(s, shapes) for s in sentences]
     assert sum(r.postings.shaped(["price"])) > 0
+
+
+def test_a_negated_question_lifts_the_sentences_that_say_not(answerer: Answerer) -> None:
+    from index.words import negated
+
+    question = "what if I can't come to my appointment?"
+    q = understand(question, [], answerer.speller)
+    assert q.negated and not understand("can I come to my appointment?", [], answerer.speller).negated
+    vector = answerer.retriever.embed([q.text])[0]
+    candidates = answerer.retriever.candidates(q, vector, answerer.tuning)
+    flat = answerer.tuning.model_copy(update={"polarity_weight": 0.0})
+    lifted = {h.row: h for h in score_hits(q, vector, candidates, answerer.retriever, answerer.tuning)}
+    plain = {h.row: h for h in score_hits(q, vector, candidates, answerer.retriever, flat)}
+    seen = set()
+    for row, hit in lifted.items():
+        for sentence, with_bonus, without in zip(hit.passage.sentences, hit.sentence_scores,
+                                                 plain[row].sentence_scores, strict=True):
+            says_not = negated(f"{hit.passage.section} {sentence}")
+            seen.add(says_not)
+            assert with_bonus - without == pytest.approx(answerer.tuning.polarity_weight if says_not else 0.0, abs=1e-6)
+    assert seen == {True, False}

@@ -77,6 +77,16 @@ def quote(hit: Hit, tuning: Tuning, already_said: Iterable[str] = (), question: 
     if following < len(sentences) and passage.unit_of(following) == unit and _ANAPHORA.match(sentences[following]) \
             and quotable(sentences[following], unit > 0) and len(chosen) < room:
         chosen.add(following)  # "...sensation varies. This is normal." reads as one thought
+    last = max(chosen)
+    if sentences[last].rstrip().endswith(":") and last != best:
+        # A quote never ends on a lead-in ("Here is how it works:"): its nearest list item completes it.
+        items = [i for i in candidates if i > last and passage.unit_of(i) > passage.unit_of(last)]
+        if items and _ASKS_FOR_SEVERAL.search(question):
+            return _list_answer(hit, candidates, scores, room)  # "how do I...?": the steps, with their lead-in
+        if items and len(chosen) < room:
+            chosen.add(max(items, key=lambda i: scores[i]))
+        else:
+            chosen.discard(last)
     return [sentences[i] for i in sorted(chosen)]
 
 

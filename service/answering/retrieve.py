@@ -14,6 +14,7 @@ import numpy as np
 
 from index.embedder import Embedder
 from index.store import IndexUnavailable, StoredIndex, all_vectors, read_index
+from index.words import negated
 from service.answering.postings import Postings, passage_stems
 from service.answering.tuning import Tuning
 from service.answering.understand import Question
@@ -53,6 +54,9 @@ class Retriever:
         self.vocabulary = Vocabulary((p.embed_text for p in stored.passages), stored.words, stored.word_vectors)
         self.sentence_stems, self.context_stems = passage_stems(stored.passages)
         self.postings = Postings(stored.passages, self.sentence_stems, self.context_stems)
+        # Whether each sentence (under its heading) says "not": the polarity a negated question asks about.
+        self.sentence_negated = np.array([negated(f"{p.section} {s}") for p in stored.passages for s in p.sentences],
+                                         dtype=np.float32)
         self.article_stems: dict[str, set[str]] = {}
         for row, p in enumerate(stored.passages):
             start, end = int(self.first_sentence[row]), int(self.first_sentence[row + 1])

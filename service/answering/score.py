@@ -83,7 +83,8 @@ def score_hits(question: Question, vector: np.ndarray, candidates: Candidates, r
     focus = Focus(question, retriever.vocabulary)
     covered, with_context = retriever.postings.coverage(question, focus.weights)
     shaped = retriever.postings.shaped(question.shapes)
-    signals = Sentences(covered, with_context, shaped)
+    polar = retriever.sentence_negated if question.negated else np.zeros_like(retriever.sentence_negated)
+    signals = Sentences(covered, with_context, shaped, polar)
     hits = [_hit(row, signals, vector, candidates, retriever, tuning, boost or {}, alone) for row in candidates.rows]
     hits.sort(key=lambda h: (-h.score, h.row))
     return hits
@@ -96,6 +97,7 @@ class Sentences:
     covered: np.ndarray  # share of the focus words each sentence (with a list's lead-in) names
     with_context: np.ndarray  # the same, counting its heading and article title too
     shaped: np.ndarray  # holds the kind of fact asked for
+    polar: np.ndarray  # says "not" as the question does (0 everywhere for a question without a negation)
 
 
 def _hit(row: int, signals: Sentences, vector: np.ndarray, candidates: Candidates, retriever: Retriever,
@@ -109,7 +111,9 @@ def _hit(row: int, signals: Sentences, vector: np.ndarray, candidates: Candidate
     dense = in_context if alone is None else (1 - share) * in_context + share * (retriever.sentence_matrix[start:end]
                                                                                  @ alone)
     covered, shaped = signals.covered[start:end], signals.shaped[start:end]
-    sentence_scores = tuple((dense + tuning.coverage_weight * covered + tuning.shape_weight * shaped).tolist())
+    polar = signals.polar[start:end]
+    sentence_scores = tuple((dense + tuning.coverage_weight * covered + tuning.shape_weight * shaped
+                             + tuning.polarity_weight * polar).tolist())
     passage_score = float(retriever.passage_matrix[row] @ vector)
     if alone is not None:
         passage_score = (1 - share) * passage_score + share * float(retriever.passage_matrix[row] @ alone)

@@ -34,6 +34,9 @@ class Tuning(BaseModel):
     shape_weight: float = Field(
         0.2, ge=0, le=1, description="Bonus for a sentence holding the kind of fact asked for (a price, a duration, "
                                      "a count).")
+    polarity_weight: float = Field(
+        0.1, ge=0, le=1, description="Bonus for a sentence that says \"not\" when the question does (\"what if I "
+                                     "can't...\" meets \"If you can't...\").")
     synonym_similarity: float = Field(
         0.70, ge=0, le=1, description="Word-vector cosine at which a corpus word stands for a question's word "
                                       "(hurt ~ pain).")

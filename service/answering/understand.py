@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from index.words import is_content, stem, words
+from index.words import is_content, negated, stem, words
 from service.answering.spelling import Speller
 from service.answering.vocabulary import Vocabulary
 from service.privacy import redact
@@ -68,6 +68,7 @@ class Question:
     own_terms: frozenset[str] = frozenset()  # stems of the message itself (not its context)
     synonyms: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # stem -> corpus stems, similarity
     term_words: Mapping[str, str] = field(default_factory=dict)  # stem -> the word as typed (repaired)
+    negated: bool = False  # the message itself says "not" ("what if I can't do the forms online?")
 
     def weight(self, term: str, vocabulary: Vocabulary) -> float:
         """The term's weight in coverage: its importance times its rarity in the corpus."""
@@ -128,7 +129,8 @@ def understand(typed: str, history: Sequence[Turn], speller: Speller) -> Questio
     terms.update(dict.fromkeys(own, 1.0))
     shapes = shapes_asked(cleaned) or (shapes_asked(previous) if follow_up else ())
     return Question(typed=typed, repaired=repaired, text=text, terms=terms, shapes=shapes, follow_up=follow_up,
-                    previous=previous if follow_up else "", own_terms=frozenset(own), term_words=term_words)
+                    previous=previous if follow_up else "", own_terms=frozenset(own), term_words=term_words,
+                    negated=negated(cleaned))
 
 
 def words_needing_vectors(question: Question, vocabulary: Vocabulary) -> list[str]:
