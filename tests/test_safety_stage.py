@@ -75,6 +75,19 @@ def test_conditions_come_from_if_clauses_lists_and_subjects() -> None:
                      "A knocked-out adult tooth", "Bleeding that will not stop.", "A fever with confusion."]
 
 
+def test_a_list_under_an_urgent_heading_is_a_list_of_red_flags() -> None:
+    # Handouts (PDF, Word) set the lead-in as a heading: "Go to the emergency department or call 911 if you have".
+    urgent = Passage("h#3", "h", "Aftercare", "", "Go to the emergency department or call 911 if you have",
+                     "go", 3, ("Swelling that spreads to your eye or neck", "Trouble breathing or swallowing"), (0, 1))
+    calm = Passage("h#4", "h", "Aftercare", "", "Call us if you have", "call", 4, ("A fever over 38 C",), (0,))
+    found = [(c.text, c.guidance) for c in conditions([urgent, calm])]
+    assert found == [
+        ("Swelling that spreads to your eye or neck",
+         "Go to the emergency department or call 911 if you have: Swelling that spreads to your eye or neck"),
+        ("Trouble breathing or swallowing",
+         "Go to the emergency department or call 911 if you have: Trouble breathing or swallowing")]
+
+
 def test_a_red_flag_of_the_articles_routes_and_quotes_the_clinic(answerer: Answerer) -> None:
     result = answerer.answer("had needles in my back this morning and now i get really short of breath walking")
     assert result.response.status == "emergency"

@@ -53,6 +53,12 @@ def conditions(passages: Sequence[Passage]) -> list[Condition]:
     found: list[Condition] = []
     for row, passage in enumerate(passages):
         lead_end = passage.item_starts[0] if passage.item_starts else len(passage.sentences)
+        if lead_end == 0 and URGENT.search(passage.section):
+            # A list under an urgent heading ("Go to the emergency department if you have", as handouts set it):
+            # the heading is its lead-in, and its items are the flags.
+            found += [Condition(item, f"{passage.section.rstrip(': ')}: {item}", passage.article_id, row)
+                      for item in passage.sentences]
+            continue
         for i, sentence in enumerate(passage.sentences):
             if not URGENT.search(sentence):
                 continue
