@@ -327,3 +327,18 @@ def test_reading_a_saved_page_is_fast() -> None:
         read_article(path)
         times.append(time.perf_counter() - start)
     assert statistics.median(times) < 0.1
+
+
+def test_theme_accordion_buttons_and_bold_styles_start_faq_entries(tmp_path: Path) -> None:
+    # Bootstrap-style accordions put the question in a <button>, which trafilatura drops; a page builder's
+    # bold is a styled <span>.
+    article = read_article(copy("theme-accordion.html", tmp_path))
+    assert [(s.heading, [b.text for b in s.blocks]) for s in article.sections] == [
+        ("", ["Answers to the questions we hear most at the front desk of our practice."]),
+        ("Do you offer payment plans?",
+         ["Yes. For treatment over $1,000 we offer interest-free plans over 12 months."]),
+        ("Is parking available?", ["There is free parking behind the building."]),
+        ("Can I bring my child along?", ["Yes, children are welcome in the waiting room with an adult."]),
+        ("Do you see emergencies?", ["We keep time free every day for patients in pain."]),
+    ]
+    assert "cookie" not in all_text(article).lower()

@@ -3,7 +3,8 @@
 Chrome that is never content (scripts, navigation, hidden elements) is removed; a page with no content
 container is framed as one article; text elements inside the article lose class names that are only styling;
 `<time>` inside a sentence keeps its words; text loose in a box is wrapped into paragraphs; FAQ accordions
-(`<details>`) and definition lists become heading + answer (or a term: definition table); table captions are
+(`<details>`, or a theme's question buttons) and definition lists become heading + answer; a bold style is
+`<strong>` (a bold question paragraph starts an FAQ entry) (or a term: definition table); table captions are
 moved into a paragraph before their table.
 """
 from __future__ import annotations
@@ -32,6 +33,11 @@ _CHROME_CLASS = re.compile(
     r"byline|author|share|social|cookie|consent|related|newsletter|subscribe|breadcrumb|copyright|post-meta|"
     r"entry-meta|tags", re.IGNORECASE,
 )
+# A disclosure control: the question of a theme's FAQ accordion (Bootstrap, Elementor, Divi...), not a <details>.
+_TOGGLE_XPATH = ("//button | //*[@role='button'] | //a[@aria-expanded or @aria-controls or @data-toggle or "
+                 "@data-bs-toggle]")
+_TOGGLE_CLASS = re.compile(r"accordion|toggle|collaps|faq|question|tab-title", re.IGNORECASE)
+_BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|bolder|[6-9]00)", re.IGNORECASE)
 _BLOCK_TAGS = frozenset(("p", "div", "ul", "ol", "dl", "table", "blockquote", "figure", "section", "h1", "h2", "h3",
                          "h4", "h5", "h6", "pre", "details", "header", "footer", "aside", "article", "main", "form",
                          "hr"))
@@ -44,6 +50,7 @@ def prepare(tree: lxml.html.HtmlElement) -> frozenset[str]:
     for elem in tree.xpath(_CHROME_XPATH):
         elem.drop_tree()
     _frame_body(tree)
+    _mark_toggles_and_bold(tree)
     for root in tree.xpath("//article | //main | //*[@role='main']") or tree.xpath("//body"):
         for elem in root.iter(*_TEXT_TAGS):
             # trafilatura drops a paragraph of class "navigating-tips" as a menu: keep only telling names.
@@ -60,6 +67,27 @@ def prepare(tree: lxml.html.HtmlElement) -> frozenset[str]:
     for dl in list(tree.iter("dl")):
         _rewrite_dl(dl)
     return frozenset(_move_captions(tree))
+
+
+def _mark_toggles_and_bold(tree: lxml.html.HtmlElement) -> None:
+    """An accordion's question button becomes a heading (trafilatura drops buttons); a bold style, <strong>."""
+    for toggle in tree.xpath(_TOGGLE_XPATH):
+        text = collapse_ws(toggle.text_content())
+        names = f"{toggle.get('class', '')} {toggle.get('id', '')}"
+        disclosure = any(toggle.get(a) is not None for a in ("aria-expanded", "aria-controls", "data-toggle",
+                                                                 "data-bs-toggle", "data-target"))
+        if len(text.split()) >= 2 and (disclosure or _TOGGLE_CLASS.search(names) or text.endswith("?")):
+            heading = lxml.html.Element("h3")
+            heading.text, heading.tail = text, toggle.tail
+            parent = toggle.getparent()
+            if parent is not None and parent.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                parent.text, toggle.tail = text, None  # already a heading around the button
+                parent.remove(toggle)
+            elif parent is not None:
+                parent.replace(toggle, heading)
+    for span in tree.xpath("//span[@style]"):
+        if _BOLD_STYLE.search(span.get("style", "")):
+            span.tag = "strong"
 
 
 def _frame_body(tree: lxml.html.HtmlElement) -> None:
