@@ -374,3 +374,15 @@ def test_markdown_bold_question_starts_an_faq_entry(tmp_path: Path) -> None:
         ("Is there parking?", (Block("Yes, behind the building."),)),
         ("Do you take cards?", (Block("Visa and Mastercard."),)),
     ]
+
+
+def test_markdown_details_blocks_are_faq_entries(tmp_path: Path) -> None:
+    text = ("# FAQ\n\nSome intro text for the page.\n\n<details>\n<summary>Do you take walk-ins?</summary>\n\n"
+            "Yes, before 10 am on weekdays.\n\n</details>\n\n"
+            "<details><summary>Is there parking?</summary>Free parking &amp; a bike rack.</details>\n")
+    article = read_article(write(tmp_path / "faq.md", text))
+    assert [(s.heading, [b.text for b in s.blocks]) for s in article.sections] == [
+        ("", ["Some intro text for the page."]),
+        ("Do you take walk-ins?", ["Yes, before 10 am on weekdays."]),
+        ("Is there parking?", ["Free parking & a bike rack."]),
+    ]

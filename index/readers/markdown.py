@@ -23,6 +23,8 @@ SUFFIXES = (".md", ".markdown")
 _FRONT_MATTER_KEYS = ("title", "url", "date", "id")
 _PARSER = MarkdownIt("commonmark", {"html": True}).enable("table")
 _TAG = re.compile(r"<[^>]*>")
+_DETAILS = re.compile(r"(?=<details\b)", re.IGNORECASE)
+_SUMMARY = re.compile(r"\s*<details\b[^>]*>\s*<summary\b[^>]*>(.*?)</summary>", re.IGNORECASE | re.DOTALL)
 
 
 def read(raw: bytes) -> Article:
@@ -91,7 +93,7 @@ class _Reader:
             elif kind in ("fence", "code_block"):
                 self.text(token.content)
             elif kind == "html_block":
-                self.text(html.unescape(_TAG.sub(" ", token.content)))
+                self.html(token.content)
             elif kind == "table_open":
                 self.table, self.header_rows = [], 0
             elif kind == "tr_open" and self.table is not None:
@@ -118,6 +120,18 @@ class _Reader:
             item[-1] = f"{item[-1]} {text}".strip()  # a loose item's paragraphs are one item
             return
         self.builder.paragraph(text, bold=_all_bold(token))
+
+    def html(self, content: str) -> None:
+        """Raw HTML in Markdown: its words; a `<details><summary>` FAQ entry is a question and its answer."""
+        if self.lists or "<summary" not in content.lower():
+            self.text(html.unescape(_TAG.sub(" ", content)))
+            return
+        for part in _DETAILS.split(content):
+            answer = part
+            if m := _SUMMARY.match(part):
+                self.builder.question(html.unescape(_TAG.sub(" ", m.group(1))))
+                answer = part[m.end():]
+            self.text(html.unescape(_TAG.sub(" ", answer)))
 
     def text(self, content: str) -> None:
         if self.lists:
