@@ -127,3 +127,29 @@ def test_a_word_meets_its_negation_by_suffix_in_the_articles(client: Any) -> Non
     agony = with_synonyms(agony, vocabulary, vectors, answerer.tuning.synonym_similarity)
     close = agony.synonyms[stem("agony")]
     assert close[stem("painless")] == close[stem("pain")] >= answerer.tuning.synonym_similarity
+
+
+def test_a_word_the_articles_use_rarely_meets_the_word_they_use_for_it(client: Any) -> None:
+    """The clinic writes "kids" once and "children" everywhere: the patient's "kids" also counts as children."""
+    import faiss
+    import numpy as np
+
+    from service.answering.vocabulary import Vocabulary
+
+    answerer: Answerer = client.app.state.answerer
+    embedder = answerer.retriever.embedder
+    docs = ["We love seeing kids.", *(f"Children need a check-up every 6 months ({i})." for i in range(4)),
+            "Visits are rarely long.", "Visits are often short."]
+    vocab_words = ["kids", "children", "check", "months", "visits", "rarely", "often", "long", "short"]
+    vectors = faiss.IndexFlatIP(len(embedder.query("kids")))
+    vectors.add(np.stack([embedder.query(w) for w in vocab_words]).astype(np.float32))
+    vocabulary = Vocabulary(docs, vocab_words, vectors)
+    tuning = answerer.tuning
+    kids = with_synonyms(understand("and for kids?", [], answerer.speller), vocabulary, {},
+                         tuning.synonym_similarity, tuning.rare_synonym_similarity)
+    assert stem("children") in kids.synonyms[stem("kids")]
+    off = with_synonyms(understand("and for kids?", [], answerer.speller), vocabulary, {}, tuning.synonym_similarity)
+    assert stem("kids") not in off.synonyms  # the default of with_synonyms: words the articles use stay themselves
+    rarely = with_synonyms(understand("are visits rarely long", [], answerer.speller), vocabulary, {},
+                           tuning.synonym_similarity, tuning.rare_synonym_similarity)
+    assert stem("often") not in rarely.synonyms.get(stem("rarely"), {})  # no commoner: the antonym stays apart

@@ -121,7 +121,8 @@ class Answerer:
         clock.lap("safety")
         if verdict.emergency:
             return Answer(self._emergency(verdict), None, verdict, question=q, timings=clock.ms)
-        q = with_synonyms(q, self.retriever.vocabulary, vectors.by_text, self.tuning.synonym_similarity)
+        q = with_synonyms(q, self.retriever.vocabulary, vectors.by_text, self.tuning.synonym_similarity,
+                          self.tuning.rare_synonym_similarity)
         hits = self._hits(q, vectors.search, history, vectors.of(q.repaired)[0] if q.follow_up else None)
         clock.lap("retrieve")
         decision = self._decide(q, hits, verdict)
@@ -149,7 +150,8 @@ class Answerer:
         clock.lap("understand")
         vectors = self._embed(q)
         clock.lap("embed")
-        q = with_synonyms(q, self.retriever.vocabulary, vectors.by_text, self.tuning.synonym_similarity)
+        q = with_synonyms(q, self.retriever.vocabulary, vectors.by_text, self.tuning.synonym_similarity,
+                          self.tuning.rare_synonym_similarity)
         hits = self._hits(q, vectors.search, ())
         clock.lap("retrieve")
         return hits, clock.ms

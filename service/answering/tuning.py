@@ -40,6 +40,9 @@ class Tuning(BaseModel):
     synonym_similarity: float = Field(
         0.70, ge=0, le=1, description="Word-vector cosine at which a corpus word stands for a question's word "
                                       "(hurt ~ pain).")
+    rare_synonym_similarity: float = Field(
+        0.85, ge=0, le=1.01, description="Word-vector cosine at which a much commoner corpus word stands for a "
+                                         "word the articles use only once or twice (above 1: never).")
     followup_boost: float = Field(
         0.3, ge=0, le=1, description="Bonus for the conversation's article when a follow-up does not name a topic "
                                       "of its own.")

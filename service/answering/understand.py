@@ -142,8 +142,12 @@ def words_needing_vectors(question: Question, vocabulary: Vocabulary) -> list[st
                    if w.isalpha() and not vocabulary.knows(t) and vocabulary.vector_of(w) is None})
 
 
+RARE_DF = 2  # a word the articles use at most this often...
+COMMONER = 3  # ...meets a close word they use at least this many times as often ("kids" -> children)
+
+
 def with_synonyms(question: Question, vocabulary: Vocabulary, vectors: Mapping[str, np.ndarray],
-                  threshold: float) -> Question:
+                  threshold: float, rare_threshold: float = 1.01) -> Question:
     """The question with, for each term the articles never use, the corpus words whose vectors are close to it.
 
     A word the articles use is matched as itself: word vectors also put antonyms close ("often" ~ "rarely").
@@ -159,6 +163,15 @@ def with_synonyms(question: Question, vocabulary: Vocabulary, vectors: Mapping[s
                 vector = vectors.get(word)
             if vector is not None:
                 close = vocabulary.synonyms(word, vector, threshold)
+        elif word.isalpha() and vocabulary.df.get(term, 0) <= RARE_DF and rare_threshold <= 1:
+            # The articles use the word once or twice, but say the thing another way far more often: the
+            # patient's "kids" is the clinic's "children". Only much commoner, very close words count, since word
+            # vectors also put antonyms close.
+            vector = vocabulary.vector_of(word)
+            if vector is not None:
+                floor = COMMONER * vocabulary.df.get(term, 0)
+                close = {c: v for c, v in vocabulary.synonyms(word, vector, rare_threshold).items()
+                         if vocabulary.df.get(c, 0) >= floor}
         # "Does it hurt?" / "is it painful?" is answered by "painless": a word's negation by suffix answers it.
         for base, similarity in [(term, 1.0), *close.items()]:
             for negation in (stem(base + suffix) for suffix in NEGATING_SUFFIXES):
