@@ -154,7 +154,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(row.markdown() + refusals, flush=True)
             if args.verbose:
                 print(f"  right fact by where the fact is: {row.by_format()}")
-            if args.verbose:
                 report_failures(row)
                 if held:
                     report_failures(held)

@@ -40,9 +40,13 @@ class Item:
     question: str
     pairs: tuple[tuple[str, str], ...] = ()
     history: tuple[str, ...] = ()
-    prose: bool = True  # the expected fact is in an article's prose (not only in a PDF, DOCX or table)
     calm: bool = False  # sounds alarming but is ordinary
     where: str = "prose"  # where the fact is: prose, faq (an FAQ accordion or list), table, pdf or docx
+
+    @property
+    def prose(self) -> bool:
+        """The expected fact is in an article's prose or FAQ text (not only in a PDF, DOCX or table)."""
+        return self.where in ("prose", "faq")
 
     @property
     def expect_any(self) -> list[str]:
@@ -145,8 +149,8 @@ def jsonl_set(name: str, folder: Path) -> ClinicSet:
         pairs = tuple((fact, doc) for fact in q.get("expect_any", []) for doc in q.get("source_any", []))
         where = where_fact(pairs, texts) if pairs else "prose"
         history = tuple(h["question"] for h in q.get("history", []))
-        items.append(Item(q["id"], q["kind"], q["question"], pairs, history, where in ("prose", "faq"),
-                          calm=q["id"].startswith("s"), where=where))
+        items.append(Item(q["id"], q["kind"], q["question"], pairs, history, calm=q["id"].startswith("s"),
+                          where=where))
     return ClinicSet(name, [folder / "corpus"], items)
 
 

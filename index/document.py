@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
 import charset_normalizer
 
 _WS = re.compile(r"\s+")

@@ -5,7 +5,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from index.document import Article, Block
 from index.promo import is_promotional
@@ -97,8 +97,12 @@ def _word_count(sentences: list[str]) -> int:
     return sum(len(s.split()) for s in sentences)
 
 
-Group = tuple[list[str], list[int]]  # sentences, and the ones that start a list item; a row is ([text], [-1])
-ROW: list[int] = [-1]
+class Group(NamedTuple):
+    """The sentences of one passage to be, the ones that start a list item, and whether it is a table row."""
+
+    sentences: list[str]
+    item_starts: list[int]
+    row: bool = False
 
 
 def _paragraph_groups(blocks: list[Block]) -> list[Group]:
@@ -108,10 +112,10 @@ def _paragraph_groups(blocks: list[Block]) -> list[Group]:
     for block in blocks:
         if block.is_row:
             if pending:
-                groups.append((pending, []))
+                groups.append(Group(pending, []))
                 pending = []
             if not is_promotional(block.text):
-                groups.append(([block.text], ROW))  # a row is a passage of its own, never cut into sentences
+                groups.append(Group([block.text], [], row=True))  # its own passage, never cut into sentences
             continue
         if block.is_list:
             lead = _clean(split_sentences(block.text))
@@ -128,19 +132,21 @@ def _paragraph_groups(blocks: list[Block]) -> list[Group]:
         if _word_count(sentences) < MIN_WORDS:
             pending = sentences
             continue
-        groups.extend((chunk, []) for chunk in _chunk(sentences, MAX_WORDS))
+        groups.extend(Group(chunk, []) for chunk in _chunk(sentences, MAX_WORDS))
     if pending:
-        if groups and not groups[-1][1] and _word_count(groups[-1][0]) + _word_count(pending) <= MAX_WORDS:
-            groups[-1][0].extend(pending)
+        last = groups[-1] if groups else None
+        if last and not last.item_starts and not last.row and _word_count(last.sentences) + _word_count(pending) \
+                <= MAX_WORDS:
+            last.sentences.extend(pending)
         else:
-            groups.append((pending, []))
+            groups.append(Group(pending, []))
     return groups
 
 
 def _list_groups(lead: list[str], items: list[list[str]]) -> list[Group]:
     """A list with its lead-in; a long list is cut into runs of items, each repeating the lead-in."""
     if not items:
-        return [(lead, [])] if lead else []
+        return [Group(lead, [])] if lead else []
     budget = max(LIST_MAX_WORDS - _word_count(lead), 40)
     runs: list[list[list[str]]] = [[]]
     for item in items:
@@ -153,7 +159,7 @@ def _list_groups(lead: list[str], items: list[list[str]]) -> list[Group]:
         for item in run:
             starts.append(len(sentences))
             sentences.extend(item)
-        groups.append((sentences, starts))
+        groups.append(Group(sentences, starts))
     return groups
 
 
@@ -176,7 +182,7 @@ def split_article(article: Article) -> list[Passage]:
     """Cut an article into passages that follow its sections; headings are context only."""
     passages: list[Passage] = []
     for section in article.sections:
-        for sentences, item_starts in _paragraph_groups(list(section.blocks)):
+        for sentences, item_starts, row in _paragraph_groups(list(section.blocks)):
             position = len(passages)
             passages.append(
                 Passage(
@@ -188,8 +194,8 @@ def split_article(article: Article) -> list[Passage]:
                     anchor=slugify(section.heading) if section.heading else "top",
                     position=position,
                     sentences=tuple(sentences),
-                    item_starts=() if item_starts is ROW else tuple(item_starts),
-                    row=item_starts is ROW,
+                    item_starts=tuple(item_starts),
+                    row=row,
                 )
             )
     return passages

@@ -83,8 +83,8 @@ def score_hits(question: Question, vector: np.ndarray, candidates: Candidates, r
     focus = Focus(question, retriever.vocabulary)
     covered, with_context = retriever.postings.coverage(question, focus.weights)
     shaped = retriever.postings.shaped(question.shapes)
-    polar = retriever.sentence_negated if question.negated else np.zeros_like(retriever.sentence_negated)
-    signals = Sentences(covered, with_context, shaped, polar)
+    polarity = tuning.polarity_weight if question.negated else 0.0
+    signals = Sentences(covered, with_context, shaped, retriever.sentence_negated, polarity)
     hits = [_hit(row, signals, vector, candidates, retriever, tuning, boost or {}, alone) for row in candidates.rows]
     hits.sort(key=lambda h: (-h.score, h.row))
     return hits
@@ -97,7 +97,8 @@ class Sentences:
     covered: np.ndarray  # share of the focus words each sentence (with a list's lead-in) names
     with_context: np.ndarray  # the same, counting its heading and article title too
     shaped: np.ndarray  # holds the kind of fact asked for
-    polar: np.ndarray  # says "not" as the question does (0 everywhere for a question without a negation)
+    negated: np.ndarray  # says "not" (1) or not (0)
+    polarity: float  # the bonus for saying "not": polarity_weight when the question does, else 0
 
 
 def _hit(row: int, signals: Sentences, vector: np.ndarray, candidates: Candidates, retriever: Retriever,
@@ -111,9 +112,8 @@ def _hit(row: int, signals: Sentences, vector: np.ndarray, candidates: Candidate
     dense = in_context if alone is None else (1 - share) * in_context + share * (retriever.sentence_matrix[start:end]
                                                                                  @ alone)
     covered, shaped = signals.covered[start:end], signals.shaped[start:end]
-    polar = signals.polar[start:end]
     sentence_scores = tuple((dense + tuning.coverage_weight * covered + tuning.shape_weight * shaped
-                             + tuning.polarity_weight * polar).tolist())
+                             + signals.polarity * signals.negated[start:end]).tolist())
     passage_score = float(retriever.passage_matrix[row] @ vector)
     if alone is not None:
         passage_score = (1 - share) * passage_score + share * float(retriever.passage_matrix[row] @ alone)
