@@ -34,10 +34,16 @@ def clinicbot_command() -> list[str]:
 
 
 def child_env() -> dict[str, str]:
-    """The environment for clinicbot subprocesses: offline, nothing else changed."""
+    """The environment for clinicbot subprocesses: offline, and limits no benchmark client reaches.
+
+    One client asks thousands of questions from 127.0.0.1; the limits stay on (each request is still
+    counted, so its cost is measured) but far above what a benchmark sends.
+    """
     env = dict(os.environ)
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    for scope in ("ASK", "FEEDBACK", "ORIGIN", "PAGES"):
+        env.setdefault(f"CLINICBOT_RATE_LIMIT_{scope}", "10000000/minute")
     return env
 
 

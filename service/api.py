@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from service import questions
-from service.answering.answerer import Answerer
+from service.answering.answerer import Answerer, check_length
 from service.errors import error_response
-from service.schemas import AskRequest, AskResponse, Feedback, SearchResponse, WidgetConfig
+from service.schemas import VISIBLE, AskRequest, AskResponse, Feedback, SearchResponse, WidgetConfig
 
 router = APIRouter()
 staff_router = APIRouter()  # staff-only routes: app.py includes this with the login dependency
@@ -26,21 +26,24 @@ def answerer(request: Request) -> Answerer:
 def ask(body: AskRequest, request: Request) -> AskResponse:
     """Answer a patient's question from the clinic's articles, with sources; the question is logged, masked."""
     started = time.perf_counter()
+    check_length(body.sent_chars, request.app.state.settings.max_question_chars)  # as sent, as the schema counts
     result = answerer(request).answer(body.question, body.history)
     questions.record(request.app.state.database, request.app.state.secrets, result, body,
                      request.client.host if request.client else "", (time.perf_counter() - started) * 1000,
                      request.app.state.settings.retention_days)
+    request.app.state.metrics.answered(result.response.status, result.response.reason)
     return result.response
 
 
 @staff_router.get("/api/search", response_model=SearchResponse, tags=["staff"])
 def search(
     request: Request,
-    q: Annotated[str, Query(description="What to search for.")],
+    q: Annotated[str, Query(min_length=1, pattern=VISIBLE, description="What to search for.")],
     k: Annotated[int | None, Query(ge=1, le=100, description="How many passages.")] = None,
 ) -> SearchResponse:
     """Ranked passages with scores, as the retriever sees them."""
     bot = answerer(request)
+    check_length(len(q), bot.settings.max_question_chars)  # as sent; the search cleans it (`clean_text`)
     return bot.search(q, k or bot.settings.search_k)
 
 

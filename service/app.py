@@ -14,16 +14,24 @@ from service.staff import auth, passwords
 from service.answering.answerer import Answerer
 from service.staff.csrf import require_csrf
 from service.database import Database
+from service.access_log import AccessLog
 from service.api import router
 from service.api import staff_router as staff_api_router
 from service.errors import error_response, install_error_handlers
 from service.staff.insights_page import router as insights_router
+from service.metrics import Metrics, manifest_of
+from service.metrics import router as metrics_router
 from service.pages import WEB
 from service.pages import router as pages_router
 from service.staff.reindex import Reindexer
 from service.staff.reindex import router as reindex_router
 from service.answering.retrieve import Retriever
-from service.settings import Settings
+from service import api_docs
+from service.headers import HeadAsGet, SecurityHeaders
+from service.index_watch import IndexWatcher
+from service.rate_limits import RateLimitMiddleware, RateLimits
+from service.secret_key import load_secret_key
+from service.settings import Settings, key_file
 from service.staff.search import router as staff_router
 
 MAX_BODY_BYTES = 64 * 1024  # a question is at most 1,000 characters; history stays far below this
@@ -82,35 +90,55 @@ class BodyLimit:
 def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
     """Build the app; `embedder` lets tests and the CLI share one loaded model."""
     settings = settings or Settings()
+    secret = load_secret_key(settings.secret_key.get_secret_value(), key_file(settings))
     staff_users = passwords.load_staff_users(settings)  # a bad CLINICBOT_STAFF_USERS entry stops start-up here
+    credentials = passwords.credentials(settings, staff_users, secret)
     settings = passwords.without_password(settings)  # the plain staff password is not kept, only its hash
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.answerer = load_answerer(settings, embedder)
-        database = Database(settings.database)
+        database = Database(settings.database, settings.database_pool_size)
         database.purge_if_due(settings.retention_days)
         app.state.database = database
-        app.state.secrets = settings.secret_key.get_secret_value() or database.secret("secret_key")
+        app.state.rate_limits = RateLimits(settings, database)
         # Re-indexing reuses the loaded model and swaps the new answerer in with one assignment.
         app.state.reindexer = Reindexer(settings, app.state.answerer.retriever.embedder,
                                         on_ready=lambda new: setattr(app.state, "answerer", new))
+        # Builds another replica writes to the shared index folder are swapped in the same way.
+        watcher = IndexWatcher(settings, lambda: app.state.answerer, app.state.reindexer.running,
+                               app.state.reindexer.on_ready)
+        watcher.start()
+        stop_metrics = app.state.metrics.serve(settings.host, settings.metrics_port)  # no-op when unset
         yield
+        stop_metrics()
+        watcher.close()
         app.state.reindexer.close()  # stop a running build before the process exits
+        database.close()
 
     app = FastAPI(
         title="clinicbot",
         summary="Answers patient questions from the clinic's own articles, with sources.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # api_docs.install serves /docs from the installed package, not a CDN
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.api_docs else None,
     )
+    api_docs.install(app, settings.max_question_chars, settings.api_docs)
     app.state.settings = settings
+    app.state.secrets = secret
+    app.state.metrics = Metrics(lambda: manifest_of(app.state))
     app.add_middleware(BodyLimit)
-    auth.install(app, staff_users)
+    app.add_middleware(RateLimitMiddleware)
+    auth.install(app, staff_users, credentials)
     if settings.allowed_origins:
         # Only the clinic's own sites may call the API from a browser; no cookies cross origins.
         app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_credentials=False,
                            allow_methods=["GET", "POST"], allow_headers=["Content-Type"], max_age=600)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(SecurityHeaders, https=settings.cookie_secure)
+    app.add_middleware(AccessLog)  # added last, so outermost: it times and logs every response, 413s and 429s too
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(pages_router)
@@ -121,5 +149,6 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.include_router(staff_api_router, dependencies=staff_only)
     app.include_router(reindex_router, dependencies=staff_only)
     app.include_router(insights_router, dependencies=staff_only)
+    app.include_router(metrics_router, dependencies=staff_only)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     return app

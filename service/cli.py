@@ -55,17 +55,21 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the API (and pages) with uvicorn."""
-    import uvicorn
-
     from index.store import IndexUnavailable
+    from service import access_log, server
     from service.app import create_app
+    from service.database import Database
+    from service.secret_key import SecretKeyError
+    from service.storage.backend import DatabaseUnavailable
     from service.staff.passwords import StaffConfigError
 
     settings = _settings(args)
+    access_log.configure()  # one JSON line per request on stderr, in place of uvicorn's access log
     try:
+        Database(settings.database, 1).close()  # an unreachable database fails here, before the model loads
         app = create_app(settings)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
-    except (IndexUnavailable, StaffConfigError) as exc:
+        server.serve(app, settings)
+    except (IndexUnavailable, StaffConfigError, SecretKeyError, DatabaseUnavailable) as exc:
         print(f"clinicbot serve: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -36,8 +36,16 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def _message(error: dict[str, Any]) -> str:
+    """A readable message; an empty or invisible text says so instead of quoting the schema's pattern."""
+    if error.get("type") == "string_pattern_mismatch" or (error.get("type") == "string_too_short"
+                                                           and error.get("ctx", {}).get("min_length") == 1):
+        return "is empty: type something with visible characters"
+    return str(error.get("msg", ""))
+
+
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-    details = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
+    details = [{"field": _field(e.get("loc", ())), "message": _message(e)} for e in exc.errors()]
     readable = "; ".join(f"{d['field']}: {d['message']}" for d in details)
     return error_response(422, f"invalid request: {readable}", details)
 

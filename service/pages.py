@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -10,10 +9,11 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+import web
 from index.passage import Passage
 from service.answering.answerer import Answerer
 
-WEB = Path(__file__).resolve().parent.parent / "web"
+WEB = web.ROOT  # the `web` package: templates/ and static/, in the checkout or installed beside `service`
 templates = Jinja2Templates(directory=str(WEB / "templates"))  # autoescaping on for .html
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
+from limits import parse_many
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.embedder import DEFAULT_MODEL
@@ -27,9 +28,26 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `clinicbot serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `clinicbot serve` listens on.")
+    metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="Port on `host` serving /metrics without a login, for a scraper; unset: none."
+    )
+    api_docs: bool = Field(
+        True, description="Serve the interactive API description at /docs (from the installed package, no CDN)."
+    )
+    keep_alive_seconds: float = Field(5, gt=0, description="Seconds an idle keep-alive connection stays open.")
+    request_read_seconds: float = Field(
+        10, gt=0, description="Seconds a client has to send a request's headers and body before it is cut off."
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses (comma-separated) of reverse proxies whose X-Forwarded-For is believed; none: no one's.",
+    )
     tuning: Tuning = Field(
         default_factory=Tuning,
         description="Overrides of the answering pipeline's knobs, as JSON or one variable per field (see Tuning).",
+    )
+    index_watch_seconds: float = Field(
+        5, ge=0, description="How often to look for a build another replica wrote to the index folder; 0: never."
     )
     max_sources: int = Field(3, ge=1, le=10, description="Most source articles listed under an answer.")
     search_k: int = Field(10, ge=1, le=100, description="Default number of passages `/api/search` returns.")
@@ -58,7 +76,11 @@ class Settings(BaseSettings):
         description="Default starter questions (separated by |) shown before the first message.",
     )
 
-    database: Path = Field(Path("var/clinicbot.db"), description="SQLite file for the question log and feedback.")
+    database: str = Field(
+        "var/clinicbot.db",
+        description="The question log, sessions and counters: a SQLite file path, or a postgresql:// URL for replicas.",
+    )
+    database_pool_size: int = Field(10, ge=1, le=200, description="Connections each process keeps to PostgreSQL.")
     retention_days: int = Field(90, ge=1, description="Question log records older than this many days are deleted.")
     staff_password: SecretStr = Field(
         SecretStr(""), description="Password of the `staff` user (kept only as a hash in memory); empty: no login."
@@ -68,14 +90,31 @@ class Settings(BaseSettings):
         description="More staff users as `name:hash` (comma-separated); make a hash with `clinicbot hash-password`.",
     )
     secret_key: SecretStr = Field(
-        SecretStr(""), description="Key for signing session cookies and hashing visitors; empty: generated once."
+        SecretStr(""), description="Key for CSRF tokens and visitor hashes (32+ characters); empty: the key file's."
+    )
+    secret_key_file: Path | None = Field(
+        None, description="File of the generated secret key (made once, mode 0600); empty: beside the SQLite file."
     )
     session_hours: float = Field(8, gt=0, description="How long a staff login lasts.")
     cookie_secure: bool = Field(
         False, description="Send the staff session cookie over HTTPS only (set when behind TLS)."
     )
 
-    @field_validator("allowed_origins", "staff_users", mode="before")
+    rate_limit_storage: str = Field(
+        "", description="Where rate-limit counters live: empty for the database, or a redis:// URL."
+    )
+    rate_limit_ask: str = Field(
+        "20/minute;200/day", description="Questions (/api/ask) one visitor may ask; `limits` notation, empty: none."
+    )
+    rate_limit_feedback: str = Field("5/minute;50/day", description="Feedback votes one visitor may send.")
+    rate_limit_origin: str = Field(
+        "600/minute", description="Questions all visitors of one widget origin (website) may ask together."
+    )
+    rate_limit_pages: str = Field(
+        "120/minute", description="Other public requests (pages, widget, sign-in form) one visitor may make."
+    )
+
+    @field_validator("allowed_origins", "staff_users", "trusted_proxies", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         return _split(value, ",")
@@ -85,10 +124,34 @@ class Settings(BaseSettings):
     def _bar_list(cls, value: Any) -> Any:
         return _split(value, "|")
 
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, Path) else value
+
+    @field_validator("rate_limit_ask", "rate_limit_feedback", "rate_limit_origin", "rate_limit_pages")
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        if value.strip():
+            try:
+                parse_many(value)
+            except ValueError as exc:
+                raise ValueError(f"not a rate limit like '20/minute;200/day': {value!r}") from exc
+        return value.strip()
+
     @field_validator("allowed_origins")
     @classmethod
     def _bare_origins(cls, value: list[str]) -> list[str]:
         return [origin.rstrip("/") for origin in value]  # "https://clinic.test/" is the origin "https://clinic.test"
+
+
+def key_file(settings: Settings) -> Path:
+    """Where the generated secret key lives: the setting, else beside the SQLite file (or var/ for a server)."""
+    if settings.secret_key_file is not None:
+        return settings.secret_key_file
+    if "://" in settings.database:
+        return Path("var/secret.key")
+    return Path(settings.database).parent / "secret.key"
 
 
 def _split(value: Any, separator: str) -> Any:

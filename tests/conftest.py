@@ -28,6 +28,8 @@ CLINIC = {
     "clinic_booking_url": "https://harbour.test/book",
 }
 STAFF_PASSWORD = "correct horse battery staple"
+# The shared app answers hundreds of questions from one test client; tests of the limits make their own app.
+NO_RATE_LIMITS = {"rate_limit_ask": "", "rate_limit_feedback": "", "rate_limit_origin": "", "rate_limit_pages": ""}
 
 
 def staff_login(client: TestClient, password: str = STAFF_PASSWORD, username: str = "staff") -> None:
@@ -67,7 +69,7 @@ def index_dir(corpus_dir: Path, embedder: Embedder, tmp_path_factory: pytest.Tem
 def settings(index_dir: Path, corpus_dir: Path) -> Settings:
     """Settings pointing at the test index, with a clinic's contact details."""
     return Settings(index_dir=index_dir, corpus_dir=corpus_dir, database=index_dir.parent / "clinicbot.db",
-                    staff_password=STAFF_PASSWORD, **CLINIC)
+                    staff_password=STAFF_PASSWORD, **CLINIC, **NO_RATE_LIMITS)
 
 
 @pytest.fixture(scope="session")
@@ -83,3 +85,32 @@ def questions() -> dict[str, list]:  # type: ignore[type-arg]
     """The patient question set (tests/questions.yaml)."""
     with open(ROOT / "tests" / "questions.yaml", encoding="utf-8") as fh:
         return yaml.safe_load(fh)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL 15, started once for the session (tests/servers.py)."""
+    from tests.servers import postgresql
+
+    with postgresql() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each kind: a SQLite file, and a new database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "clinicbot.db")
+    return new_postgres_database(request.getfixturevalue("postgres_server"))
+
+
+def new_postgres_database(server: str) -> str:
+    """A new, empty database on the test PostgreSQL server; its URL."""
+    import uuid
+
+    import psycopg
+
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{server.rsplit('/', 1)[0]}/{name}"

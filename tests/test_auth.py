@@ -1,10 +1,12 @@
 """Staff login against the real app: session cookie, CSRF, lockout, users from settings, and what stays public."""
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -16,10 +18,10 @@ from fastapi.testclient import TestClient
 from index.embedder import Embedder
 from service.staff import lockout
 from service.app import create_app
-from service.staff.auth import SESSION_COOKIE, make_session
+from service.staff.auth import SESSION_COOKIE
 from service.cli import main
 from service.database import Database
-from service.staff.lockout import FAILURE_WINDOW
+from service.staff.lockout import FAILURE_MEMORY, FREE_FAILURES
 from service.staff.passwords import StaffConfigError, hash_password, verify_password
 from service.settings import Settings
 from service.staff.signing import b64e
@@ -30,9 +32,9 @@ Factory = Callable[..., AbstractContextManager[TestClient]]
 
 
 @pytest.fixture(autouse=True)
-def quick_slowdown(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Failed attempts still slow down, just not for whole seconds in tests."""
-    monkeypatch.setattr(lockout, "SLOWDOWN_STEP", 0.01)
+def quick_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pauses still grow, from one second (the production first pause is two)."""
+    monkeypatch.setattr(lockout, "FIRST_PAUSE", timedelta(seconds=1))
 
 
 @pytest.fixture
@@ -42,7 +44,8 @@ def make_client(index_dir: Path, corpus_dir: Path, embedder: Embedder, tmp_path:
     @contextmanager
     def factory(address: str = "testclient", **overrides: Any) -> Iterator[TestClient]:
         values: dict[str, Any] = {"index_dir": index_dir, "corpus_dir": corpus_dir, "database": tmp_path / "auth.db",
-                                  "staff_password": STAFF_PASSWORD, "session_hours": 1, **overrides}
+                                  "staff_password": STAFF_PASSWORD, "session_hours": 1,
+                                  "rate_limit_pages": "", **overrides}
         with TestClient(create_app(Settings(**values), embedder), client=(address, 50000)) as client:
             yield client
 
@@ -114,14 +117,23 @@ def test_login_sets_a_signed_httponly_cookie(client: TestClient) -> None:
 def test_cookies_are_secure_when_configured(make_client: Factory) -> None:
     with make_client(cookie_secure=True) as client:
         page = client.get("/staff/login")
-        assert "; secure" in cookie_header(page, "clinicbot_csrf").lower()
+        assert "; secure" in cookie_header(page, "__Host-clinicbot_csrf").lower()
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-        # the test client does not send Secure cookies over http, so hand the token back explicitly
+        # the test client does not send Secure cookies over http, so hand the cookies back explicitly
+        client.cookies.set("__Host-clinicbot_csrf", token)
         response = client.post("/staff/login", data={"username": "staff", "password": STAFF_PASSWORD,
-                                                     "csrf_token": token},
-                               cookies={"clinicbot_csrf": token}, follow_redirects=False)
+                                                     "csrf_token": token}, follow_redirects=False)
         assert response.status_code == 303, response.text
-        assert "; secure" in cookie_header(response, SESSION_COOKIE).lower()
+        header = cookie_header(response, f"__Host-{SESSION_COOKIE}")
+        session = header.lower()
+        assert "; secure" in session and "path=/" in session and "domain" not in session
+        cookie = header.split(";")[0].split("=", 1)[1]
+        client.cookies.set(f"__Host-{SESSION_COOKIE}", cookie)
+        assert client.get("/staff", follow_redirects=False).status_code == 200, "the __Host- cookie signs in"
+        client.cookies.clear()
+        client.cookies.set(SESSION_COOKIE, cookie)
+        assert client.get("/staff", follow_redirects=False).status_code == 303, \
+            "over HTTPS the unprefixed name is not accepted"
 
 
 def test_plain_password_is_not_kept(client: TestClient) -> None:
@@ -195,7 +207,7 @@ def test_login_without_or_with_a_wrong_csrf_token_is_403(client: TestClient) -> 
                            follow_redirects=False)
     assert response.status_code == 403
     app: Any = client.app
-    assert Database(app.state.settings.database).login_failures("user:staff", FAILURE_WINDOW) == 0, \
+    assert Database(app.state.settings.database).count_login_failures("pair:", FAILURE_MEMORY) == 0, \
         "a CSRF failure is not a password failure"
 
 
@@ -211,32 +223,76 @@ def test_logout_and_staff_posts_without_csrf_are_403(client: TestClient) -> None
     assert client.get("/staff", follow_redirects=False).status_code == 200, "still signed in"
 
 
-# --- the session cookie -----------------------------------------------------------------------------------
+# --- server-side sessions ---------------------------------------------------------------------------------
 
-def test_expired_or_tampered_sessions_go_back_to_login(make_client: Factory) -> None:
+def _sessions_rows(path: Path) -> list[dict[str, Any]]:
+    with Database(path).backend.read() as tx:
+        return tx.rows("SELECT * FROM sessions")
+
+
+def test_the_cookie_is_a_random_id_and_the_database_keeps_only_its_hash(client: TestClient,
+                                                                        tmp_path: Path) -> None:
+    assert login(client).status_code == 303
+    token = client.cookies[SESSION_COOKIE]
+    assert len(token) >= 40 and "staff" not in token
+    rows = _sessions_rows(tmp_path / "auth.db")
+    assert len(rows) == 1 and rows[0]["username"] == "staff"
+    assert rows[0]["id"] != token and token not in str(rows), "a copy of the database holds no usable cookie"
+
+
+def test_a_cookie_copied_before_logout_does_not_work_afterwards(make_client: Factory) -> None:
     with make_client() as client:
-        secret = client.app.state.secrets  # type: ignore[attr-defined]
-        good = make_session(secret, "staff", 600)
-        body, signature = good.split(".")
-        other = make_session(secret, "staff", 600).split(".")[1]
-        cases = {
-            "expired": make_session(secret, "staff", -5),
-            "longer than session_hours": make_session(secret, "staff", 5 * 3600),
-            "other signature": f"{body}.{other}",
-            "flipped signature": f"{body}.{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}",
-            "edited user": f"{b64e(b'mallory|9999999999|x')}.{signature}",
-            "unknown user": make_session(secret, "mallory", 600),
-            "another key": make_session("not the key", "staff", 600),
-            "garbage": "x", "empty": "",
-        }
+        assert login(client).status_code == 303
+        copied = client.cookies[SESSION_COOKIE]
+        token = csrf(client, "/staff")
+        assert client.post("/staff/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    with make_client() as thief:
+        thief.cookies.set(SESSION_COOKIE, copied)
+        to_login(thief.get("/staff", follow_redirects=False))
+        assert_error(thief.get("/api/search", params={"q": "x"}), 401)
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_user(make_client: Factory, tmp_path: Path) -> None:
+    maria = f"maria:{hash_password('maria pass')}"
+    with make_client(staff_users=[maria]) as laptop, make_client(staff_users=[maria]) as phone, \
+            make_client(staff_users=[maria]) as colleague:
+        assert login(laptop).status_code == 303 and login(phone).status_code == 303
+        assert login(colleague, "maria pass", username="maria").status_code == 303
+        staff_page = laptop.get("/staff").text
+        assert 'action="/staff/sign-out-everywhere"' in staff_page
+        token = csrf(laptop, "/staff")
+        response = laptop.post("/staff/sign-out-everywhere", data={"csrf_token": token}, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/staff/login"
+        to_login(laptop.get("/staff", follow_redirects=False))
+        to_login(phone.get("/staff", follow_redirects=False))
+        assert colleague.get("/staff", follow_redirects=False).status_code == 200, "other users stay signed in"
+        assert laptop.post("/staff/sign-out-everywhere", follow_redirects=False).status_code == 403, "CSRF"
+    assert [r["username"] for r in _sessions_rows(tmp_path / "auth.db")] == ["maria"]
+
+
+def test_a_password_change_ends_the_sessions_opened_with_the_old_one(make_client: Factory) -> None:
+    with make_client() as client:
+        assert login(client).status_code == 303
+        cookie = client.cookies[SESSION_COOKIE]
+    with make_client() as same_password:  # a restart with the same password: the session survives
+        same_password.cookies.set(SESSION_COOKIE, cookie)
+        assert same_password.get("/staff", follow_redirects=False).status_code == 200
+    with make_client(staff_password="a brand new passphrase") as changed:
+        changed.cookies.set(SESSION_COOKIE, cookie)
+        to_login(changed.get("/staff", follow_redirects=False))
+
+
+def test_forged_or_unknown_session_cookies_go_back_to_login(make_client: Factory) -> None:
+    with make_client() as client:
+        assert login(client).status_code == 303
+        good = client.cookies[SESSION_COOKIE]
+    cases = {"edited": good[:-2] + ("AA" if not good.endswith("AA") else "BB"), "signed-looking":
+             f"{b64e(b'staff|9999999999|x')}.abc", "garbage": "x", "empty": "", "huge": "A" * 4000}
     for name, value in cases.items():
         with make_client() as fresh:
             fresh.cookies.set(SESSION_COOKIE, value)
             to_login(fresh.get("/staff", follow_redirects=False))
             assert fresh.get("/api/search", params={"q": "x"}).status_code == 401, name
-    with make_client() as fresh:
-        fresh.cookies.set(SESSION_COOKIE, good)
-        assert fresh.get("/staff", follow_redirects=False).status_code == 200, "the untouched cookie works"
 
 
 def test_session_expires_with_session_hours(make_client: Factory) -> None:
@@ -247,27 +303,72 @@ def test_session_expires_with_session_hours(make_client: Factory) -> None:
         to_login(client.get("/staff", follow_redirects=False))
 
 
-# --- lockout ----------------------------------------------------------------------------------------------
-
-def test_five_failures_lock_sign_in(make_client: Factory, tmp_path: Path) -> None:
+def test_the_secret_key_lives_in_a_private_file_not_in_the_database(make_client: Factory, tmp_path: Path) -> None:
     with make_client() as client:
-        for _ in range(5):
+        key = client.app.state.secrets  # type: ignore[attr-defined]
+    key_file = tmp_path / "secret.key"
+    assert key_file.read_text().strip() == key and len(key) >= 32
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    with Database(tmp_path / "auth.db").backend.read() as tx:
+        assert tx.rows("SELECT * FROM meta") == []
+    raw = (tmp_path / "auth.db").read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("auth.db-*"))
+    assert key.encode() not in raw
+    with make_client() as restarted:
+        assert restarted.app.state.secrets == key, "made once, then read"  # type: ignore[attr-defined]
+    with make_client(secret_key="k" * 40) as configured:
+        assert configured.app.state.secrets == "k" * 40  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="too short"), make_client(secret_key="short"):
+        pass
+
+
+# --- pauses after failed sign-ins -------------------------------------------------------------------------
+
+def _failures(path: Path, key_prefix: str) -> int:
+    return Database(path).count_login_failures(key_prefix, FAILURE_MEMORY)
+
+
+def test_a_stranger_cannot_lock_a_colleague_out(make_client: Factory, tmp_path: Path) -> None:
+    with make_client(address="203.0.113.66") as stranger:
+        statuses = [login(stranger, f"guess {n}").status_code for n in range(8)]
+        assert statuses[:FREE_FAILURES] == [401] * FREE_FAILURES and 429 in statuses[FREE_FAILURES:]
+        paused = login(stranger)  # even the right password waits: the pause is not a password check
+        assert paused.status_code == 429 and int(paused.headers["retry-after"]) >= 1
+        assert "Too many failed sign-ins from here" in paused.text
+        assert not any(h.startswith(SESSION_COOKIE) for h in paused.headers.get_list("set-cookie"))
+    with make_client(address="198.51.100.7") as colleague:  # the same user, another client
+        assert login(colleague).status_code == 303, "the right password from elsewhere signs in at once"
+    assert _failures(tmp_path / "auth.db", "pair:") == FREE_FAILURES, "paused attempts are not counted"
+
+
+def test_pauses_grow_with_each_failure(make_client: Factory) -> None:
+    assert lockout.pause_after(FREE_FAILURES - 1, FREE_FAILURES) == timedelta(0)
+    waits = [lockout.pause_after(n, FREE_FAILURES) for n in range(FREE_FAILURES, FREE_FAILURES + 14)]
+    assert waits == sorted(waits) and waits[1] == 2 * waits[0] and waits[-1] == lockout.MAX_PAUSE
+    with make_client() as client:
+        for _ in range(FREE_FAILURES):
             assert login(client, "wrong").status_code == 401
-        response = login(client)  # the right password, but too late
-        assert response.status_code == 429
-        assert response.headers["retry-after"] == str(int(FAILURE_WINDOW.total_seconds()))
-        assert "Too many failed sign-ins" in response.text and "15 minutes" in response.text
-        assert not any(h.startswith(SESSION_COOKIE) for h in response.headers.get_list("set-cookie"))
-    database = Database(tmp_path / "auth.db")
-    assert database.login_failures("user:staff", FAILURE_WINDOW) == 5, "failures are stored in SQLite"
-    with make_client() as restarted:  # a new app on the same database
+        first = int(login(client, "wrong").headers["retry-after"])
+        time.sleep(first + 0.1)
+        assert login(client, "wrong").status_code == 401, "after the pause, one more try"
+        second = int(login(client, "wrong").headers["retry-after"])
+        assert second > first
+    with make_client() as restarted:  # the pause is in the database: a restart does not lift it
         assert login(restarted).status_code == 429
-    with make_client(address="198.51.100.7") as elsewhere:  # another visitor, the same user
-        assert login(elsewhere).status_code == 429
-    assert database.login_failures("user:staff", FAILURE_WINDOW) == 5, "locked attempts are not counted"
 
 
-def test_parallel_guesses_cannot_slip_past_the_lockout(make_client: Factory, tmp_path: Path) -> None:
+def test_a_global_ceiling_slows_clients_that_failed_but_not_new_ones(make_client: Factory,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lockout, "GLOBAL_FAILURES_PER_MINUTE", 4)
+    for n in range(5):  # a botnet: one wrong guess from each of five addresses
+        with make_client(address=f"192.0.2.{n + 1}") as bot:
+            assert login(bot, f"guess {n}").status_code == 401
+    with make_client(address="192.0.2.1") as bot:
+        assert login(bot, "another guess").status_code == 429, "a client that failed waits under the ceiling"
+    with make_client(address="198.51.100.20") as newcomer:
+        assert login(newcomer).status_code == 303, "a client that never failed is not paused"
+
+
+def test_parallel_guesses_cannot_slip_past_the_pause(make_client: Factory, tmp_path: Path) -> None:
     with make_client() as client:
         token = csrf(client)
 
@@ -277,41 +378,26 @@ def test_parallel_guesses_cannot_slip_past_the_lockout(make_client: Factory, tmp
 
         with ThreadPoolExecutor(max_workers=10) as pool:
             statuses = sorted(pool.map(guess, range(10)))
-    assert statuses == [401] * 5 + [429] * 5
-    assert Database(tmp_path / "auth.db").login_failures("user:staff", FAILURE_WINDOW) == 5
+    assert statuses == [401] * FREE_FAILURES + [429] * (10 - FREE_FAILURES)
+    assert _failures(tmp_path / "auth.db", "pair:") == FREE_FAILURES
 
 
-def test_failures_count_per_visitor_too(make_client: Factory) -> None:
+def test_failures_count_per_client_across_user_names(make_client: Factory) -> None:
     maria = f"maria:{hash_password('maria pass')}"
     with make_client(address="203.0.113.9", staff_users=[maria]) as client:
-        for n in range(5):
+        for n in range(lockout.CLIENT_FREE_FAILURES):
             assert login(client, "wrong", username=f"guess{n}").status_code == 401
-        assert login(client, "maria pass", username="maria").status_code == 429, "this visitor is paused"
+        assert login(client, "maria pass", username="maria").status_code == 429, "this client is paused"
     with make_client(address="203.0.113.10", staff_users=[maria]) as other:
         assert login(other, "maria pass", username="maria").status_code == 303, "others are not"
 
 
-def test_success_clears_the_users_failures(make_client: Factory, tmp_path: Path) -> None:
+def test_success_clears_the_pairs_failures(make_client: Factory, tmp_path: Path) -> None:
     with make_client() as client:
-        for _ in range(3):
+        for _ in range(FREE_FAILURES - 1):
             assert login(client, "wrong").status_code == 401
         assert login(client).status_code == 303
-    assert Database(tmp_path / "auth.db").login_failures("user:staff", FAILURE_WINDOW) == 0
-
-
-def test_failures_slow_down(make_client: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lockout, "SLOWDOWN_STEP", 0.15)
-    with make_client() as client:
-        token = csrf(client)
-
-        def attempt() -> float:
-            started = time.perf_counter()
-            assert client.post("/staff/login", data={"username": "staff", "password": "no", "csrf_token": token},
-                               follow_redirects=False).status_code == 401
-            return time.perf_counter() - started
-
-        assert attempt() >= 0.15
-        assert attempt() >= 0.30
+    assert _failures(tmp_path / "auth.db", "pair:") == 0
 
 
 # --- users from settings ----------------------------------------------------------------------------------
@@ -383,13 +469,26 @@ def test_next_brings_you_back(client: TestClient) -> None:
 
 def test_password_hashes() -> None:
     stored = hash_password("pässword")
-    assert stored.startswith("scrypt:16384:8:1:") and "$" not in stored and "," not in stored
+    assert stored.startswith("argon2id:v=19:m=65536.t=3.p=4:") and "$" not in stored and "," not in stored
     assert stored != hash_password("pässword"), "salted"
     assert verify_password("pässword", stored)
+    standard = "$" + stored.replace(":", "$").replace(".", ",")
+    assert verify_password("pässword", standard), "the standard encoding is read too"
     assert not verify_password("password", stored) and not verify_password("", stored)
-    for bad in ("", "scrypt", "plain-text", stored.replace("scrypt:", "bcrypt:"), stored[:-4],
-                stored.replace(":16384:", ":3:"), stored.replace(":16384:", ":1073741824:")):
+    for bad in ("", "argon2id", "plain-text", stored.replace("argon2id:", "argon2i:"), stored[:-4],
+                stored.replace("m=65536", "m=x"), stored + ":more"):
         assert not verify_password("pässword", bad), bad
+
+
+def test_earlier_scrypt_hashes_still_sign_in_with_a_warning(make_client: Factory,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    salt = b"0123456789abcdef"
+    digest = hashlib.scrypt(b"old pass", salt=salt, n=2**14, r=8, p=1, dklen=32)
+    old = f"scrypt:16384:8:1:{b64e(salt)}:{b64e(digest)}"
+    assert verify_password("old pass", old) and not verify_password("other", old)
+    with make_client(staff_users=[f"olga:{old}"]) as client:
+        assert login(client, "old pass", username="olga").status_code == 303
+    assert any("olga" in r.getMessage() and "hash-password" in r.getMessage() for r in caplog.records)
 
 
 def test_conftest_login_helper(make_client: Factory) -> None:

@@ -18,13 +18,17 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from benchmarks.insights import fill
 from index.embedder import Embedder
 from index.store import read_index
 from service.app import create_app
 from service.staff.chart import nice_max, questions_chart
 from service.database import Database, QuestionRecord, utcnow
-from service.staff.insights import GROUP_THRESHOLD, DayTotals, build_insights, group, normalise, without_direction
+from service.staff.insights import (GROUP_THRESHOLD, DayTotals, build_insights, group, log_insights, normalise,
+                                    period_days_of, without_direction)
+from service.staff.insights_cache import EMBED_BATCH, PhrasingVectors
 from service.staff.insights_page import csv_cell, parse_days
+from service.staff.log_summary import from_database, summarise
 from service.settings import Settings
 from tests.conftest import staff_login
 
@@ -189,7 +193,7 @@ def database(tmp_path_factory: pytest.TempPathFactory, passages: dict[str, str])
 
 @contextmanager
 def signed_in_client(settings: Settings, embedder: Embedder, db: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(settings.model_copy(update={"database": db}), embedder)) as client:
+    with TestClient(create_app(settings.model_copy(update={"database": str(db)}), embedder)) as client:
         staff_login(client)
         yield client
 
@@ -378,7 +382,7 @@ def test_csv_export(client: TestClient, passages: dict[str, str]) -> None:
 
 
 def test_staff_only(settings: Settings, embedder: Embedder, database: Database) -> None:
-    with TestClient(create_app(settings.model_copy(update={"database": database.path}), embedder)) as anonymous:
+    with TestClient(create_app(settings.model_copy(update={"database": str(database.path)}), embedder)) as anonymous:
         for path in ("/staff/insights", "/staff/insights.csv"):
             response = anonymous.get(path, follow_redirects=False)
             assert response.status_code == 303 and "/staff/login" in response.headers["location"]
@@ -397,3 +401,95 @@ def test_empty_log_renders(settings: Settings, embedder: Embedder, tmp_path: Pat
         assert len(rows) == 1 and rows[0][0] == "asked_at"
         assert client.get("/staff").status_code == 200
         assert 'href="http://testserver/staff/insights"' in client.get("/staff").text
+
+
+# --- the database's counts and what the page keeps ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory, index_dir: Path) -> Database:
+    """A log of 400 questions over 90 days from the benchmark's generator: typos, votes, every status."""
+    database = Database(tmp_path_factory.mktemp("generated") / "clinicbot.db")
+    fill(database, 400, utcnow(), [p.passage_id for p in read_index(index_dir).passages])
+    return database
+
+
+def test_database_counts_equal_the_python_counts(database_url: str, embedder: Embedder, index_dir: Path,
+                                                 passages: dict[str, str]) -> None:
+    """The SQL aggregates (SQLite and PostgreSQL) give what counting every row in Python gives, page for page."""
+    stored = read_index(index_dir)
+    seeded = Database(database_url)
+    fill(seeded, 400, utcnow(), [p.passage_id for p in stored.passages])
+    for i, s in enumerate(SEED):  # and the hand-made seed: a formula, a comment, reasons missing
+        at = datetime.combine(TODAY - timedelta(days=s.ago), time(9, 0), tzinfo=UTC) + timedelta(minutes=i)
+        seeded.record_question(QuestionRecord(id=f"seed{i}", question=s.question, status=s.status, answer="",
+                                              latency_ms=1.0, visitor=s.visitor, top_article=s.top,
+                                              nearest_passage=passages[s.nearest] if s.nearest else None,
+                                              nearest_score=s.nearest_score, asked_at=at, reason=s.reason))
+        if s.helpful is not None:
+            seeded.record_feedback(f"seed{i}", s.helpful, s.comment)
+    rows = seeded.questions()
+    vectors = PhrasingVectors(seeded)
+    for days in (1, 7, 30, 90):
+        period = period_days_of(days, TODAY)
+        first, last = period[0], period[-1]
+        assert from_database(seeded, first, last) == summarise(rows, first, last), days
+        expected = build_insights(rows, stored.passages, stored.articles, embedder.encode, days, TODAY)
+        found = log_insights(seeded, stored.passages, stored.articles, vectors.for_load(embedder, 60.0), days, TODAY)
+        assert found == expected, days
+        assert found.pending == 0 and found.grouped_questions == found.distinct_questions
+    assert sum(d.questions for d in expected.days) == 400 + len(SEED)
+    seeded.close()
+
+
+def test_a_repeat_is_kept_until_a_question_or_vote_is_logged(settings: Settings, embedder: Embedder, tmp_path: Path,
+                                                             passages: dict[str, str]) -> None:
+    database = seed_database(tmp_path / "log.db", passages)
+    with signed_in_client(settings, embedder, tmp_path / "log.db") as client:
+        state = client.app.state  # type: ignore[attr-defined]
+        first = client.get("/staff/insights?days=7").text
+        results, vectors = state.insights_results, state.insights_vectors
+        embedded = vectors.embedded
+        assert (results.builds, results.hits) == (1, 0) and embedded > 0
+        assert client.get("/staff/insights?days=7").text == first
+        assert (results.builds, results.hits) == (1, 1)
+
+        database.record_question(QuestionRecord(id="new", question="Do you have a car park?", status="no_answer",
+                                                answer="", latency_ms=5.0, asked_at=utcnow()))
+        page = parse(client.get("/staff/insights?days=7").text)
+        assert results.builds == 2 and totals_on(page)["questions"] == TOTALS_7["questions"] + 1
+        assert vectors.embedded == embedded + 1, "only the new phrasing is embedded"
+
+        database.record_feedback("new", False, "no parking info")
+        page = parse(client.get("/staff/insights?days=7").text)
+        assert results.builds == 3 and totals_on(page)["not_helpful"] == TOTALS_7["not_helpful"] + 1
+        assert vectors.embedded == embedded + 1
+    with signed_in_client(settings, embedder, tmp_path / "log.db") as restarted:  # a new worker or replica
+        assert restarted.get("/staff/insights?days=7").status_code == 200
+        assert restarted.app.state.insights_vectors.embedded == 0, "every vector came from the database"  # type: ignore[attr-defined]
+
+
+def test_phrasings_wait_for_their_vectors_most_frequent_first(generated: Database, embedder: Embedder,
+                                                              index_dir: Path) -> None:
+    stored = read_index(index_dir)
+    vectors = PhrasingVectors(generated)
+    hurried = log_insights(generated, stored.passages, stored.articles, vectors.for_load(embedder, 0.0), 90, TODAY)
+    assert hurried.grouped_questions == EMBED_BATCH < hurried.distinct_questions, "one batch per load at least"
+    assert hurried.pending == hurried.distinct_questions - EMBED_BATCH
+    done = log_insights(generated, stored.passages, stored.articles, vectors.for_load(embedder, 60.0), 90, TODAY)
+    assert done.pending == 0 and done.grouped_questions == done.distinct_questions
+    assert done.grouped_asked == done.totals.questions
+    assert hurried.topics[0].example == done.topics[0].example, "the most frequent phrasings are grouped first"
+
+
+def test_csv_pages_and_vector_retention(database: Database, generated: Database) -> None:
+    since, until = "1970-01-01T00:00:00", "9999-01-01T00:00:00"
+    paged, after = [], None
+    while page := database.stats.page(since, until, after, 5):
+        paged += page
+        after = (page[-1]["asked_at"], page[-1]["id"])
+    assert paged == database.questions() and len(paged) == len(SEED)
+
+    generated.vectors.put("probe-model", {"an old phrasing": np.ones(3, np.float32)}, "2000-01-01T00:00:00+00:00")
+    assert set(generated.vectors.get("probe-model", ["an old phrasing"], 3)) == {"an old phrasing"}
+    generated.purge_older_than(90)
+    assert generated.vectors.get("probe-model", ["an old phrasing"], 3) == {}

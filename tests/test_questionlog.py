@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 
 from index.embedder import Embedder
 from service.app import create_app
-from service.database import MIGRATIONS, Database, FeedbackError, QuestionRecord, utcnow
+from service.database import Database, FeedbackError, QuestionRecord, utcnow
+from service.storage.schema import MIGRATIONS
 from service.privacy import mask, visitor_hash
 from service.settings import Settings
 from tests.test_api import assert_error
@@ -103,39 +104,70 @@ def record(database: Database, n: int = 0, days_ago: float = 0) -> str:
     return answer_id
 
 
-def test_schema_is_created_and_migrated_once(tmp_path: Path) -> None:
-    path = tmp_path / "log.db"
-    database = Database(path)
+def test_schema_is_created_and_migrated_once(database_url: str) -> None:
+    database = Database(database_url)
     assert database.schema_version == len(MIGRATIONS)
     record(database)
-    again = Database(path)
+    again = Database(database_url)
+    assert again.schema_version == len(MIGRATIONS)
     assert again.count_questions() == 1
-    assert again.connect().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if database.path is not None:
+        with again.backend.read() as tx:
+            assert tx.rows("PRAGMA journal_mode")[0]["journal_mode"] == "wal"
 
 
-def test_retention_deletes_old_records_and_their_feedback(tmp_path: Path) -> None:
-    database = Database(tmp_path / "log.db")
+def test_a_version_2_sqlite_file_is_migrated_and_loses_its_stored_key(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for script in MIGRATIONS[:2]:
+        conn.executescript(script)
+    conn.execute("INSERT INTO meta (key, value) VALUES ('secret_key', 'the old key')")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    database = Database(path)
+    assert database.schema_version == len(MIGRATIONS)
+    with database.backend.read() as tx:
+        assert tx.rows("SELECT * FROM meta") == [], "the signing key no longer lives in the database"
+
+
+def test_retention_deletes_old_records_and_their_feedback(database_url: str) -> None:
+    database = Database(database_url)
     old = record(database, days_ago=91)
     database.record_feedback(old, True)
     keep = record(database, days_ago=89)
     assert database.purge_older_than(90) == 1
     assert [r["id"] for r in database.questions()] == [keep]
-    assert database.connect().execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == 0
+    with database.backend.read() as tx:
+        assert tx.one("SELECT COUNT(*) AS n FROM feedback") == {"n": 0}
     with pytest.raises(FeedbackError):
         database.record_feedback(old, False)
 
 
-def test_retention_runs_when_the_app_starts(index_dir: Path, embedder: Embedder, tmp_path: Path) -> None:
-    database = Database(tmp_path / "log.db")
+def test_feedback_errors_on_both_databases(database_url: str) -> None:
+    database = Database(database_url)
+    answer = record(database)
+    with pytest.raises(FeedbackError) as unknown:
+        database.record_feedback("f" * 32, True)
+    assert unknown.value.code == "unknown_answer"
+    database.record_feedback(answer, False, "too vague")
+    with pytest.raises(FeedbackError) as again:
+        database.record_feedback(answer, True)
+    assert again.value.code == "already_voted"
+    assert [(r["helpful"], r["comment"]) for r in database.questions()] == [(0, "too vague")]
+
+
+def test_retention_runs_when_the_app_starts(index_dir: Path, embedder: Embedder, database_url: str) -> None:
+    database = Database(database_url)
     record(database, days_ago=40)
     fresh = record(database, days_ago=1)
-    settings = Settings(index_dir=index_dir, database=tmp_path / "log.db", retention_days=30)
+    settings = Settings(index_dir=index_dir, database=database_url, retention_days=30)
     with TestClient(create_app(settings, embedder)) as app_client:
         assert [r["id"] for r in app_client.app.state.database.questions()] == [fresh]  # type: ignore[attr-defined]
 
 
-def test_concurrent_threads_lose_nothing(tmp_path: Path) -> None:
-    database = Database(tmp_path / "log.db")
+def test_concurrent_threads_lose_nothing(database_url: str) -> None:
+    database = Database(database_url)
     errors: list[BaseException] = []
 
     def worker(offset: int) -> None:
@@ -154,24 +186,24 @@ def test_concurrent_threads_lose_nothing(tmp_path: Path) -> None:
     assert database.count_questions() == 400
 
 
-def _process_writer(path: str, offset: int) -> None:
-    database = Database(Path(path))
+def _process_writer(target: str, offset: int) -> None:
+    database = Database(target)
     for n in range(60):
         record(database, offset + n)
 
 
-def test_several_worker_processes_lose_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "log.db"
-    Database(path)
+def test_several_worker_processes_lose_nothing(database_url: str) -> None:
+    Database(database_url)
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_process_writer, args=(str(path), i * 1000)) for i in range(3)]
+    workers = [context.Process(target=_process_writer, args=(database_url, i * 1000)) for i in range(3)]
     for w in workers:
         w.start()
     for w in workers:
         w.join(timeout=120)
         assert w.exitcode == 0
-    assert Database(path).count_questions() == 180
-    assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert Database(database_url).count_questions() == 180
+    if "://" not in database_url:
+        assert sqlite3.connect(database_url).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 def test_retrieval_never_sees_personal_data() -> None:

@@ -21,7 +21,7 @@ from index.embedder import Embedder
 from index.store import read_index
 from service.app import create_app
 from service.settings import Settings
-from tests.conftest import STAFF_PASSWORD, staff_login
+from tests.conftest import NO_RATE_LIMITS, STAFF_PASSWORD, staff_login
 from tests.test_api import assert_error
 
 POLL_TIMEOUT = 120.0
@@ -75,7 +75,8 @@ def site(tmp_path: Path, corpus_dir: Path, index_dir: Path) -> Settings:
     shutil.copytree(build, var / build.name)
     (var / "index").symlink_to(build.name)
     return Settings(index_dir=var / "index", corpus_dir=corpus, database=var / "clinicbot.db",
-                    staff_password=STAFF_PASSWORD, clinic_name="Harbour Acupuncture", clinic_phone="+1 555 0100")
+                    staff_password=STAFF_PASSWORD, clinic_name="Harbour Acupuncture", clinic_phone="+1 555 0100",
+                    **NO_RATE_LIMITS)
 
 
 def wait_until_done(get: Callable[[], Any], timeout: float = POLL_TIMEOUT) -> dict[str, Any]:

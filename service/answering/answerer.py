@@ -26,7 +26,7 @@ from service.answering.sources import sources
 from service.answering.spelling import Speller
 from service.answering.understand import Question, understand, with_synonyms, words_needing_vectors
 from service.answering.conversation import conversation_boost
-from service.schemas import AskResponse, Reason, SearchHit, SearchResponse, Turn
+from service.schemas import AskResponse, Reason, SearchHit, SearchResponse, Turn, clean_text
 from service.settings import Settings
 
 # A diagnosis or medication question is answered only by a quote that names what was asked, closely.
@@ -50,13 +50,21 @@ class QuestionError(ValueError):
     """A question that cannot be asked: empty or too long."""
 
 
+def check_length(chars: int, max_chars: int) -> None:
+    """QuestionError when a question of `chars` characters is over the limit."""
+    if chars > max_chars:
+        raise QuestionError(f"the question is {chars} characters long; the limit is {max_chars}")
+
+
 def validate_question(question: str, max_chars: int) -> str:
-    """The question with outer whitespace removed, or QuestionError saying what is wrong."""
-    text = question.strip()
+    """The question cleaned (`clean_text`) and stripped, or QuestionError saying what is wrong."""
+    try:
+        text = clean_text(question).strip()
+    except ValueError as exc:
+        raise QuestionError(f"the question {exc}") from exc
     if not text:
         raise QuestionError("the question is empty: type a question")
-    if len(text) > max_chars:
-        raise QuestionError(f"the question is {len(text)} characters long; the limit is {max_chars}")
+    check_length(len(text), max_chars)
     return text
 
 

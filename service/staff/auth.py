@@ -1,32 +1,34 @@
-"""Staff login: a signed session cookie, the staff-only dependency and the sign-in and sign-out routes.
+"""Staff login: server-side sessions, the staff-only dependency and the sign-in and sign-out routes.
 
-Passwords and staff users are in passwords.py, CSRF tokens in csrf.py, signing in signing.py, the lockout
-after failed sign-ins in lockout.py.
+The session cookie carries only a random id; the session is a row in the database (service/storage/
+sessions.py), so logging out, "sign out everywhere" and a password change end it at once, on every replica.
+Passwords and staff users are in passwords.py, CSRF tokens in csrf.py, the pauses after failed sign-ins in
+lockout.py.
 
 - `require_staff`: the dependency every staff router is included with (app.py). Signed in: the user name
   (also `request.state.staff_user`). Otherwise pages redirect to the login page and `/api/` routes answer
   401 in the one JSON error shape; with no staff credentials configured at all, 503 with how to set one.
 - `install(app, users)`: the staff users, the `StaffCookies` middleware and the handler for `AuthResponse`.
-- `router`: GET/POST /staff/login (CSRF, lockout, then password) and POST /staff/logout.
+- `router`: GET/POST /staff/login (CSRF, pause, then password), POST /staff/logout and
+  POST /staff/sign-out-everywhere.
 """
 from __future__ import annotations
 
-import asyncio
-import hmac
-import secrets
-import time
+import math
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from service.staff import lockout
 from service.staff.csrf import CSRF_FIELD, StaffCookies, csrf_ok, form_data, new_csrf_token, require_csrf
 from service.errors import error_response
 from service.pages import render, templates
 from service.staff.passwords import DEFAULT_USER
-from service.staff.signing import b64d, b64e, sign, signing_key
+from service.database import utcnow
 
 SESSION_COOKIE = "clinicbot_staff"
 LOGIN_PATH = "/staff/login"
@@ -42,27 +44,9 @@ def _users(request: Request) -> dict[str, str]:
 
 # --- sessions -------------------------------------------------------------------------------------------
 
-def make_session(secret: str, user: str, seconds: float, now: float | None = None) -> str:
-    """The session cookie's value: base64(user|expires_at|nonce) "." HMAC-SHA256 of it."""
-    expires = int((time.time() if now is None else now) + seconds)
-    body = b64e(f"{user}|{expires}|{secrets.token_urlsafe(12)}".encode())
-    return f"{body}.{sign(signing_key(secret, 'session'), body)}"
-
-
-def read_session(secret: str, value: str, users: dict[str, str], max_seconds: float,
-                 now: float | None = None) -> str | None:
-    """The signed-in user, or None for a missing, tampered, expired or unknown-user cookie."""
-    body, dot, signature = (value or "").partition(".")
-    if not dot or not hmac.compare_digest(sign(signing_key(secret, "session"), body).encode(), signature.encode()):
-        return None
-    try:
-        user, expires, _nonce = b64d(body).decode().split("|")
-        left = int(expires) - (time.time() if now is None else now)
-    except ValueError:
-        return None
-    if left <= 0 or left > max_seconds + 60 or user not in users:
-        return None
-    return user
+def session_cookie(settings: Any) -> str:
+    """The session cookie's name: `__Host-` prefixed over HTTPS, so no subdomain can set or shadow it."""
+    return f"__Host-{SESSION_COOKIE}" if settings.cookie_secure else SESSION_COOKIE
 
 
 def _session_seconds(request: Request) -> int:
@@ -70,12 +54,16 @@ def _session_seconds(request: Request) -> int:
 
 
 def current_user(request: Request) -> str | None:
-    """The staff user this request's session cookie signs in, if any (no side effects)."""
-    users = _users(request)
-    value = request.cookies.get(SESSION_COOKIE)
-    if not users or not value or not hasattr(request.app.state, "secrets"):
-        return None
-    return read_session(request.app.state.secrets, value, users, _session_seconds(request))
+    """The staff user this request's session cookie signs in, if any (looked up once per request)."""
+    if "staff_session_user" in request.scope.get("state", {}):
+        return request.state.staff_session_user  # type: ignore[no-any-return]
+    user = None
+    token = request.cookies.get(session_cookie(request.app.state.settings))
+    database = getattr(request.app.state, "database", None)
+    if _users(request) and token and database is not None:
+        user = database.sessions.user(token, request.app.state.staff_credentials, utcnow())
+    request.state.staff_session_user = user
+    return user
 
 
 def _staff_context(request: Request) -> dict[str, Any]:
@@ -101,7 +89,8 @@ async def _auth_response(request: Request, exc: AuthResponse) -> Response:
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    """JSON clients (the API, a metrics scraper) get 401, not a redirect to the sign-in page."""
+    return request.url.path.startswith("/api/") or request.url.path == "/metrics"
 
 
 def setup_page(request: Request) -> Response:
@@ -127,7 +116,7 @@ def login_url(target: str) -> str:
     return f"{LOGIN_PATH}?next={quote(safe_next(target), safe='/')}"
 
 
-async def require_staff(request: Request) -> str:
+def require_staff(request: Request) -> str:
     """The signed-in staff user; otherwise a redirect to the login page (pages) or 401 JSON (`/api/`)."""
     if not _users(request):
         raise AuthResponse(setup_page(request))
@@ -141,9 +130,11 @@ async def require_staff(request: Request) -> str:
     return user
 
 
-def install(app: FastAPI, users: dict[str, str]) -> None:
+def install(app: FastAPI, users: dict[str, str], credentials: dict[str, str]) -> None:
     """The staff users, the CSRF-cookie middleware and the handler that lets the dependencies answer."""
     app.state.staff_users = users
+    # A session is valid only while its user's password is the one it was opened with (passwords.credentials).
+    app.state.staff_credentials = credentials
     app.add_middleware(StaffCookies)
     app.add_exception_handler(AuthResponse, _auth_response)  # type: ignore[arg-type]
 
@@ -185,29 +176,56 @@ async def login(request: Request) -> Response:
         new_csrf_token(request)
         return _login_page(request, 403, error="The form had expired. Please sign in again.", user=user,
                            target=target)
-    outcome, failures = await lockout.attempt(request, user, password, _users(request).get(user))
-    if outcome == "locked":
-        minutes = int(lockout.FAILURE_WINDOW.total_seconds() // 60)
+    result = await lockout.attempt(request, user, password, _users(request).get(user))
+    if result.outcome == "paused":
+        seconds = max(1, math.ceil(result.wait.total_seconds()))
         return _login_page(request, 429, user=user, target=target,
-                           error=f"Too many failed sign-ins. Sign-in is paused; try again in {minutes} minutes.",
-                           headers={"Retry-After": str(int(lockout.FAILURE_WINDOW.total_seconds()))})
-    if outcome == "failed":
-        await asyncio.sleep(lockout.slowdown(failures))
+                           error=f"Too many failed sign-ins from here. Try again in {_duration(seconds)}.",
+                           headers={"Retry-After": str(seconds)})
+    if result.outcome == "failed":
         return _login_page(request, 401, error="Wrong user name or password.", user=user, target=target)
-    response = RedirectResponse(safe_next(target), status_code=303)
     settings = request.app.state.settings
-    response.set_cookie(SESSION_COOKIE, make_session(request.app.state.secrets, user, _session_seconds(request)),
-                        max_age=_session_seconds(request), path="/", secure=settings.cookie_secure,
-                        httponly=True, samesite="lax")
+    token = await run_in_threadpool(request.app.state.database.sessions.open, user,
+                                    request.app.state.staff_credentials[user],
+                                    timedelta(seconds=_session_seconds(request)), utcnow())
+    response = RedirectResponse(safe_next(target), status_code=303)
+    response.set_cookie(session_cookie(settings), token, max_age=_session_seconds(request), path="/",
+                        secure=settings.cookie_secure, httponly=True, samesite="lax")
     new_csrf_token(request)  # a fresh CSRF token for the signed-in session
+    return response
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minutes"
+
+
+def _signed_out(request: Request) -> Response:
+    settings = request.app.state.settings
+    response = RedirectResponse(LOGIN_PATH, status_code=303)
+    response.delete_cookie(session_cookie(settings), path="/", secure=settings.cookie_secure, httponly=True,
+                           samesite="lax")
     return response
 
 
 @router.post("/staff/logout", name="staff_logout")
 async def logout(request: Request) -> Response:
-    """End the session (CSRF-checked) and go back to the sign-in page."""
+    """End this session on the server (CSRF-checked) and go back to the sign-in page."""
     await require_csrf(request)
-    response = RedirectResponse(LOGIN_PATH, status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=request.app.state.settings.cookie_secure,
-                           httponly=True, samesite="lax")
-    return response
+    token = request.cookies.get(session_cookie(request.app.state.settings))
+    if token:
+        await run_in_threadpool(request.app.state.database.sessions.end, token)
+    return _signed_out(request)
+
+
+@router.post("/staff/sign-out-everywhere", name="staff_sign_out_everywhere")
+async def sign_out_everywhere(request: Request) -> Response:
+    """End every session of the signed-in user, on every device and replica (CSRF-checked)."""
+    await require_csrf(request)
+    user = await run_in_threadpool(current_user, request)
+    if user is None:
+        raise AuthResponse(RedirectResponse(login_url("/staff"), status_code=303))
+    await run_in_threadpool(request.app.state.database.sessions.end_all, user)
+    return _signed_out(request)

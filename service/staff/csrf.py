@@ -27,7 +27,18 @@ CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def csrf_cookie(secure: bool) -> str:
+    """The CSRF cookie's name: `__Host-` prefixed over HTTPS (only this host, over TLS, can set it)."""
+    return f"__Host-{CSRF_COOKIE}" if secure else CSRF_COOKIE
+
+
+def _cookie(request: Request) -> str:
+    return request.cookies.get(csrf_cookie(request.app.state.settings.cookie_secure), "")
+
+
 def _valid_csrf(request: Request, token: str) -> bool:
+    if not token.isascii():  # a cookie with other bytes was never one of ours
+        return False
     nonce, dot, signature = token.partition(".")
     return bool(dot) and hmac.compare_digest(sign(signing_key(request, "csrf"), nonce).encode(), signature.encode())
 
@@ -39,7 +50,7 @@ def csrf_token(request: Request, response: Response | None = None) -> str:
     """
     token = getattr(request.state, "csrf_token", None)
     if token is None:
-        cookie = request.cookies.get(CSRF_COOKIE, "")
+        cookie = _cookie(request)
         token = cookie if cookie and _valid_csrf(request, cookie) else new_csrf_token(request)
         request.state.csrf_token = token
     if response is not None and getattr(request.state, "csrf_issue", False):
@@ -59,12 +70,12 @@ def new_csrf_token(request: Request) -> str:
 
 def _csrf_cookie(token: str, secure: bool) -> str:
     """The Set-Cookie value: a browser-session cookie, HttpOnly (pages render the token), SameSite=Strict."""
-    return f"{CSRF_COOKIE}={token}; HttpOnly; Path=/; SameSite=strict" + ("; Secure" if secure else "")
+    return f"{csrf_cookie(secure)}={token}; HttpOnly; Path=/; SameSite=strict" + ("; Secure" if secure else "")
 
 
 def csrf_ok(request: Request, submitted: str | None) -> bool:
     """The submitted token equals the cookie's (constant-time) and is one this server signed."""
-    cookie = request.cookies.get(CSRF_COOKIE, "")
+    cookie = _cookie(request)
     if not submitted or not cookie:
         return False
     return hmac.compare_digest(submitted.encode(), cookie.encode()) and _valid_csrf(request, cookie)

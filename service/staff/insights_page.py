@@ -8,20 +8,18 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, UTC
 from typing import Any
 
-import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from index.embedder import Embedder
 from service.answering.answerer import Answerer
 from service.staff.chart import SERIES, feedback_chart, questions_chart, short_day
 from service.database import Database, utcnow
-from service.staff.insights import MAX_DISTINCT, Insights, Topic, build_insights
+from service.staff.insights import Insights, Topic, log_insights
+from service.staff.insights_cache import InsightsCache, PhrasingVectors
 from service.pages import render
 from service.staff.search import article_href
 
@@ -32,7 +30,7 @@ DEFAULT_DAYS = 30
 CSV_COLUMNS = ("asked_at", "conversation_id", "question", "status", "reason", "answer", "top_article", "top_score",
                "nearest_passage", "nearest_score", "latency_ms", "helpful", "comment")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet may run a cell starting with one of these
-CSV_BATCH = 500  # rows per streamed chunk
+CSV_BATCH = 2000  # rows per page read and streamed chunk: the log is never all in memory
 STATUS_LABELS = {field: label for field, label, _ in SERIES}
 REASON_LABELS = {"not_covered": "not in the articles", "medical_advice": "medical advice (dose, diagnosis, cure)",
                  "off_topic": "off topic"}
@@ -67,45 +65,17 @@ def csv_row(row: dict[str, Any]) -> list[str]:
     return [helpful if column == "helpful" else csv_cell(row.get(column)) for column in CSV_COLUMNS]
 
 
-class VectorCache:
-    """Question vectors kept between page loads (LRU), so a reload embeds only the new phrasings."""
-
-    def __init__(self, size: int = 2 * MAX_DISTINCT) -> None:
-        self.size = size
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._embedder: Embedder | None = None
-        self._lock = threading.Lock()
-
-    def embed(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
-        """Unit vectors for `texts` from the loaded model, one row each."""
-        with self._lock:
-            if embedder is not self._embedder:
-                self._vectors.clear()
-                self._embedder = embedder
-            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        fresh = embedder.encode(missing) if missing else np.zeros((0, embedder.dimension), np.float32)
-        with self._lock:
-            found = {t: self._vectors[t] for t in texts if t in self._vectors}
-            for text, vector in zip(missing, fresh, strict=True):
-                found[text] = self._vectors[text] = vector
-            for text in texts:
-                self._vectors.move_to_end(text)
-            while len(self._vectors) > self.size:
-                self._vectors.popitem(last=False)
-        if not texts:
-            return np.zeros((0, embedder.dimension), np.float32)
-        return np.stack([found[t] for t in texts])
+_state_lock = threading.Lock()
 
 
-_cache_lock = threading.Lock()
-
-
-def _vector_cache(request: Request) -> VectorCache:
-    with _cache_lock:
-        cache: VectorCache | None = getattr(request.app.state, "insights_vectors", None)
-        if cache is None:
-            cache = request.app.state.insights_vectors = VectorCache()
-        return cache
+def _caches(request: Request) -> tuple[PhrasingVectors, InsightsCache]:
+    """This app's phrasing vectors and kept insights (made on first use, over the app's database)."""
+    state = request.app.state
+    with _state_lock:
+        if getattr(state, "insights_vectors", None) is None:
+            state.insights_vectors = PhrasingVectors(state.database)
+            state.insights_results = InsightsCache()
+        return state.insights_vectors, state.insights_results
 
 
 def _gap_view(request: Request, gap: Topic) -> dict[str, Any]:
@@ -143,10 +113,13 @@ def insights_page(request: Request, days: str | None = None) -> HTMLResponse:
     bot: Answerer = request.app.state.answerer
     database: Database = request.app.state.database
     today = utcnow().date()
-    cache = _vector_cache(request)
-    embedder = bot.retriever.embedder
-    data = build_insights(database.questions(since=period_start(chosen, today)), bot.retriever.stored.passages,
-                          bot.retriever.stored.articles, lambda texts: cache.embed(embedder, texts), chosen, today)
+    vectors, results = _caches(request)
+    embedder, stored = bot.retriever.embedder, bot.retriever.stored
+    first = period_start(chosen, today).date().isoformat()
+    # kept while the period's log, the loaded index (a re-index is a new object) and the model stay the same
+    key = (chosen, today, database.stats.version(first), stored.manifest.get("build_id"), id(stored), embedder.name)
+    data = results.get(key, lambda: log_insights(database, stored.passages, stored.articles,
+                                                 vectors.for_load(embedder), chosen, today))
     response = render(request, "insights.html", insights_context(request, data, chosen))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -157,14 +130,18 @@ def insights_csv(request: Request, days: str | None = None) -> StreamingResponse
     """The question log of the period as CSV, oldest first, with a header row."""
     chosen = parse_days(days, request.app.state.settings.retention_days)
     today = utcnow().date()
-    rows = request.app.state.database.questions(since=period_start(chosen, today))
+    database: Database = request.app.state.database
+    since = period_start(chosen, today).isoformat(timespec="seconds")
+    until = (utcnow() + timedelta(days=1)).isoformat(timespec="seconds")  # the bound Database.questions uses
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
-        for start in range(0, len(rows), CSV_BATCH):
-            writer.writerows(csv_row(r) for r in rows[start:start + CSV_BATCH])
+        after: tuple[str, str] | None = None
+        while rows := database.stats.page(since, until, after, CSV_BATCH):
+            writer.writerows(csv_row(r) for r in rows)
+            after = (str(rows[-1]["asked_at"]), str(rows[-1]["id"]))
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

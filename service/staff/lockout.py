@@ -1,7 +1,16 @@
-"""Sign-in lockout: after MAX_FAILURES failed sign-ins per user name, or per visitor, sign-in pauses for a while.
+"""Sign-in pauses that slow guessing without letting a stranger lock a colleague out.
 
-Failures are counted in the database over FAILURE_WINDOW, and each failed attempt is answered a little later
-than the one before (`slowdown`), so guessing is slow even before the lockout.
+Failures are counted per (user name, client) and per client, where a client is the daily visitor hash of
+its address. After FREE_FAILURES failures of one pair (or CLIENT_FREE_FAILURES of one client across user
+names), that pair or client must wait before its next attempt, and each further failure doubles the wait,
+up to MAX_PAUSE. Nobody else is affected: the right password from another client signs in at once.
+
+A global ceiling slows brute force from many clients: when more than GLOBAL_FAILURES_PER_MINUTE sign-ins
+failed in the last minute, every client that has failed recently waits at least GLOBAL_PAUSE after its last
+failure. A client that has never failed is never paused.
+
+The check, the password check and the record of one attempt run under one lock per process, so parallel
+guesses cannot slip past a pause (across replicas, at most one attempt per replica at a time).
 """
 from __future__ import annotations
 
@@ -13,59 +22,77 @@ from typing import Any, Literal
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from service.staff.passwords import dummy_hash, verify_password
 from service.privacy import visitor_hash
+from service.staff.passwords import dummy_hash, verify_password
 
-MAX_FAILURES = 5  # failed sign-ins per user name, or per visitor, before sign-in pauses
-FAILURE_WINDOW = timedelta(minutes=15)
-SLOWDOWN_STEP = 0.2  # seconds added to a failed attempt's answer per recent failure …
-SLOWDOWN_CAP = 2.0  # … up to this
+FREE_FAILURES = 3  # failures of one user name from one client before pauses begin (typos happen)
+CLIENT_FREE_FAILURES = 10  # failures from one client across user names before that client pauses
+FIRST_PAUSE = timedelta(seconds=2)  # the first pause; each further failure doubles it …
+MAX_PAUSE = timedelta(minutes=15)  # … up to this
+FAILURE_MEMORY = timedelta(hours=1)  # failures older than this are forgotten
+GLOBAL_FAILURES_PER_MINUTE = 30  # failed sign-ins per minute from all clients before the ceiling applies
+GLOBAL_PAUSE = timedelta(minutes=1)  # under the ceiling, a client that failed waits this long after it
 
-Outcome = Literal["locked", "ok", "failed"]
+Outcome = Literal["paused", "ok", "failed"]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What became of a sign-in attempt; `wait` is how long the client must wait before the next one."""
+
+    outcome: Outcome
+    wait: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True)
 class _Keys:
-    user: str
-    visitor: str
+    pair: str
+    client: str
 
 
-def _failure_keys(request: Request, user: str) -> _Keys:
+def _keys(request: Request, user: str) -> _Keys:
     address = request.client.host if request.client else ""
-    visitor = visitor_hash(request.app.state.secrets, address, datetime.now(UTC).date().isoformat())
-    return _Keys(user=f"user:{user[:64]}", visitor=f"visitor:{visitor}")
+    client = visitor_hash(request.app.state.secrets, address, datetime.now(UTC).date().isoformat())
+    return _Keys(pair=f"pair:{user[:64]}|{client}", client=f"client:{client}")
 
 
-def _failures(database: Any, keys: _Keys) -> int:
-    return max(int(database.login_failures(key, FAILURE_WINDOW)) for key in (keys.user, keys.visitor))
+def pause_after(failures: int, free: int) -> timedelta:
+    """How long to wait after the last of `failures`: none within `free`, then doubling up to MAX_PAUSE."""
+    if failures < free:
+        return timedelta(0)
+    return min(FIRST_PAUSE * (1 << min(failures - free, 30)), MAX_PAUSE)
+
+
+def wait_left(database: Any, keys: _Keys, now: datetime) -> timedelta:
+    """How much longer this pair or client must wait before it may try again (zero: it may)."""
+    waits: list[timedelta] = [timedelta(0)]
+    for key, free in ((keys.pair, FREE_FAILURES), (keys.client, CLIENT_FREE_FAILURES)):
+        failures: list[datetime] = database.login_failures(key, FAILURE_MEMORY, now)
+        if failures:
+            waits.append(failures[-1] + pause_after(len(failures), free) - now)
+    client_failures: list[datetime] = database.login_failures(keys.client, FAILURE_MEMORY, now)
+    if client_failures and database.count_login_failures("client:", timedelta(minutes=1), now) \
+            > GLOBAL_FAILURES_PER_MINUTE:
+        waits.append(client_failures[-1] + GLOBAL_PAUSE - now)
+    return max(waits)
 
 
 _attempts = threading.Lock()  # check, verify and record one attempt at a time: parallel guesses cannot slip past
 
 
-def _attempt(database: Any, keys: _Keys, password: str, stored: str | None) -> tuple[Outcome, int]:
-    """("locked" | "ok" | "failed", recent failures); runs in a worker thread."""
+def _attempt(database: Any, keys: _Keys, password: str, stored: str | None) -> Attempt:
+    """Check the pause, then the password, then record a failure; runs in a worker thread."""
     with _attempts:
-        failures = _failures(database, keys)
-        if failures >= MAX_FAILURES:
-            return "locked", failures
+        wait = wait_left(database, keys, datetime.now(UTC))
+        if wait > timedelta(0):
+            return Attempt("paused", wait)
         if verify_password(password, stored or dummy_hash()) and stored:
-            database.clear_login_failures(keys.user)
-            return "ok", 0
-        database.add_login_failure(keys.user)
-        database.add_login_failure(keys.visitor)
-        return "failed", failures + 1
+            database.clear_login_failures(keys.pair)
+            return Attempt("ok")
+        database.add_login_failure(keys.pair, keys.client)
+        return Attempt("failed", wait_left(database, keys, datetime.now(UTC)))
 
 
-async def attempt(request: Request, user: str, password: str, stored: str | None) -> tuple[Outcome, int]:
-    """Check the lockout, then the password against `stored` (None: unknown user), and record a failure.
-
-    Returns the outcome and the recent failures for this user name or visitor, whichever is more.
-    """
-    return await run_in_threadpool(_attempt, request.app.state.database, _failure_keys(request, user), password,
-                                   stored)
-
-
-def slowdown(failures: int) -> float:
-    """Seconds to wait before answering a failed attempt, growing with the recent failures."""
-    return min(SLOWDOWN_STEP * failures, SLOWDOWN_CAP)
+async def attempt(request: Request, user: str, password: str, stored: str | None) -> Attempt:
+    """Check the pause, then the password against `stored` (None: unknown user), and record a failure."""
+    return await run_in_threadpool(_attempt, request.app.state.database, _keys(request, user), password, stored)

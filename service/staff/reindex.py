@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from index.document import SkippedFile
 from index.builder import BuildError, build_index
 from index.embedder import Embedder
+from service import memory
 from service.answering.answerer import Answerer
 from service.errors import error_response
 from service.answering.retrieve import Retriever
@@ -82,6 +83,10 @@ class Reindexer:
         with self._lock:
             return self._status
 
+    def running(self) -> bool:
+        """Whether a re-index is running now."""
+        return self.status().state == "running"
+
     def start(self) -> ReindexStatus:
         """Start a re-index in the background; ReindexRunning if one is already running."""
         with self._lock:
@@ -121,6 +126,7 @@ class Reindexer:
             summary = build_index(self.settings.corpus_dir, self.settings.index_dir, self.embedder, self._progress)
             answerer = Answerer(Retriever.load(self.settings.index_dir, self.embedder), self.settings)
             self.on_ready(answerer)
+            memory.release()  # the build's activations and the old index: back to the OS, not kept by malloc
         except _Cancelled:
             self._finish("failed", "cancelled: the server shut down during the build; the index is unchanged")
         except BuildError as exc:

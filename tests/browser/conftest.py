@@ -22,7 +22,7 @@ from index.builder import build_index
 from index.embedder import Embedder
 from service.app import create_app
 from service.settings import Settings
-from tests.conftest import CLINIC, STAFF_PASSWORD
+from tests.conftest import CLINIC, NO_RATE_LIMITS, STAFF_PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -126,7 +126,7 @@ def sites(corpus_dir: Path, embedder: Embedder, tmp_path_factory: pytest.TempPat
             pass
 
     settings = Settings(index_dir=folder / "index", corpus_dir=corpus, allowed_origins=[clinic],
-                        database=folder / "clinicbot.db", staff_password=STAFF_PASSWORD, **CLINIC)
+                        database=folder / "clinicbot.db", staff_password=STAFF_PASSWORD, **CLINIC, **NO_RATE_LIMITS)
     httpd = ThreadingHTTPServer(("127.0.0.1", clinic_port), Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     with LiveServer(create_app(settings, embedder), bot_port):

@@ -71,7 +71,7 @@ def test_staff_sign_in_and_out(page: Page, sites: Sites) -> None:
     sign_in(page, sites)
     session = next(c for c in page.context.cookies() if c["name"] == "clinicbot_staff")
     assert session["httpOnly"] and session["sameSite"] == "Lax"
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     page.wait_for_url(f"{sites.bot}/staff/login")
     assert all(c["name"] != "clinicbot_staff" for c in page.context.cookies())
     page.goto(f"{sites.bot}/staff")

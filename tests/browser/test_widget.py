@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.conftest import Sites
+from index.embedder import Embedder
+from service.app import create_app
+from service.settings import Settings
+from tests.browser.conftest import LiveServer, Sites, free_port
+from tests.conftest import NO_RATE_LIMITS
 
 W = "#clinicbot-widget"
 
@@ -273,3 +278,24 @@ def test_text_contrast_meets_wcag_aa(page: Page, sites: Sites) -> None:
     ratios = dict(page.evaluate(CONTRAST, selectors))
     low = {s: round(r, 2) for s, r in ratios.items() if r < 4.5}
     assert not low, f"text below WCAG AA 4.5:1: {low}"
+
+
+def test_rate_limited_visitor_is_told_to_slow_down(page: Page, index_dir: Path, corpus_dir: Path,
+                                                   embedder: Embedder, tmp_path: Path) -> None:
+    settings = Settings(index_dir=index_dir, corpus_dir=corpus_dir, database=tmp_path / "limited.db",
+                        **{**NO_RATE_LIMITS, "rate_limit_ask": "1/minute", "rate_limit_feedback": "1/minute"})
+    with LiveServer(create_app(settings, embedder), free_port()) as bot:
+        page.goto(bot.url + "/")  # the demo page embeds the widget from the same server
+        page.locator(f"{W} button.launcher").click()
+        ask(page, "how long does a session last?")
+        reply = page.locator(f"{W} .msg.bot.answered").last
+        expect(reply).to_contain_text("minutes")
+        with page.expect_response("**/api/ask") as response:
+            ask(page, "does acupuncture hurt?")
+        assert response.value.status == 429 and response.value.headers["retry-after"]
+        error = page.locator(f"{W} .msg.bot.error").last
+        expect(error).to_have_text(re.compile("You're asking faster than we can answer — try again in a minute"))
+        expect(error.locator("button.retry")).to_be_visible()
+        reply.locator("button.vote-up").click()
+        expect(reply.locator(".feedback-status")).to_contain_text("Thanks")
+        assert httpx.post(f"{bot.url}/api/feedback", json={"id": "0" * 32, "helpful": True}).status_code == 429

@@ -38,6 +38,7 @@
   const STATUSES = ['answered', 'no_answer', 'emergency'];
   const REASONS = ['not_covered', 'medical_advice', 'off_topic']; // why a no_answer reply did not answer
   const NETWORK_ERROR = "Sorry \u2014 I can't reach the clinic's assistant right now.";
+  const RATE_LIMITED = "You're asking faster than we can answer \u2014 try again in a minute.";
   const DISCLAIMER = "Answers are quoted from the clinic's articles and are not medical advice.";
 
   /** The API base: data-api if it is a valid http(s) URL, else the origin this file came from. */
@@ -445,7 +446,12 @@ a:hover { color: #063c91; }
     const vote = async (helpful) => {
       up.disabled = down.disabled = true; // no double votes while the request runs
       let ok = false;
-      try { ok = (await request('/api/feedback', { id: m.id, helpful })).ok; } catch (_) { ok = false; }
+      let limited = false;
+      try {
+        const r = await request('/api/feedback', { id: m.id, helpful });
+        ok = r.ok;
+        limited = r.status === 429;
+      } catch (_) { ok = false; }
       if (ok) {
         m.vote = helpful;
         saveState();
@@ -453,7 +459,7 @@ a:hover { color: #063c91; }
       } else {
         up.disabled = down.disabled = false; // let the visitor try again
         status.className = 'feedback-status failed';
-        status.textContent = "Couldn't send your feedback. Please try again.";
+        status.textContent = limited ? RATE_LIMITED : "Couldn't send your feedback. Please try again.";
       }
     };
     up.addEventListener('click', () => vote(true));
@@ -541,6 +547,8 @@ a:hover { color: #063c91; }
       if (r.ok && d && STATUSES.includes(d.status) && typeof d.answer === 'string') {
         reply = cleanMessage({ role: 'bot', id: d.id, status: d.status, answer: d.answer, reason: d.reason,
                                sources: d.sources });
+      } else if (r.status === 429) {
+        failure = [RATE_LIMITED, true]; // the server's Retry-After is about a minute for questions
       } else if (!r.ok) {
         const msg = d && d.error && typeof d.error.message === 'string' && d.error.message.trim();
         failure = [msg || `Sorry \u2014 something went wrong (error ${r.status}).`, r.status >= 500 || r.status === 429 || r.status === 408];

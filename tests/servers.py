@@ -1,0 +1,89 @@
+"""Real PostgreSQL 15 and Redis servers for the tests, started in temporary folders on 127.0.0.1.
+
+Both come from Debian's packages (`make test` installs them). PostgreSQL refuses to run as root, so as root
+the cluster is made and run as the `postgres` user the package creates. Each server is stopped at the end.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+REDIS = Path("/usr/bin/redis-server")
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+@contextmanager
+def postgresql() -> Iterator[str]:
+    """A fresh PostgreSQL cluster with a `clinicbot` database; yields its postgresql:// URL."""
+    if not (PG_BIN / "initdb").exists():
+        raise RuntimeError("PostgreSQL 15 is not installed: run `make test` (it installs Debian's postgresql)")
+    folder = Path(tempfile.mkdtemp(prefix="clinicbot-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    data, port = folder / "data", free_port()
+    subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "clinicbot", "--auth=trust",
+                                 "--encoding=UTF8", "--locale=C.UTF-8"]), check=True, capture_output=True)
+    server = subprocess.Popen(_as_postgres([str(PG_BIN / "postgres"), "-D", str(data), "-p", str(port),
+                                            "-h", "127.0.0.1", "-k", str(folder), "-c", "fsync=off"]),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_port(port)
+        for _ in range(100):  # the port opens a moment before the server accepts connections
+            created = subprocess.run(_as_postgres([str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port),
+                                                   "-U", "clinicbot", "clinicbot"]), check=False,
+                                     capture_output=True)
+            if created.returncode == 0:
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError(f"createdb failed: {created.stderr.decode()}")
+        yield f"postgresql://clinicbot@127.0.0.1:{port}/clinicbot"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A Redis server with no persistence; yields its redis:// URL."""
+    if not REDIS.exists():
+        raise RuntimeError("redis-server is not installed: run `make test` (it installs Debian's redis-server)")
+    folder, port = Path(tempfile.mkdtemp(prefix="clinicbot-redis-")), free_port()
+    server = subprocess.Popen([str(REDIS), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
+                               "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    try:
+        _wait_for_port(port)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(folder, ignore_errors=True)
