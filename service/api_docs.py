@@ -16,10 +16,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
-ERROR_TEXT = {400: "Bad request", 401: "Not signed in", 403: "Missing or wrong CSRF token", 404: "Not found",
+ERROR_TEXT = {400: "Bad request (a body that is not UTF-8 JSON)",
+              401: "Not signed in", 403: "Missing or wrong CSRF token", 404: "Not found",
               409: "Conflict", 413: "Request body too large", 422: "Invalid request",
               429: "Too many requests: wait `Retry-After` seconds", 503: "Not ready"}
-PUBLIC = {"/api/ask": (413, 422, 429, 503), "/api/feedback": (404, 409, 413, 422, 429),
+PUBLIC = {"/api/ask": (400, 413, 422, 429, 503), "/api/feedback": (400, 404, 409, 413, 422, 429),
           "/api/widget-config": (429,)}
 STAFF = (401, 403, 422)
 PAGE = """<!doctype html>

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from index.store import IndexUnavailable
 from service.answering.answerer import QuestionError
@@ -41,6 +42,8 @@ def _message(error: dict[str, Any]) -> str:
     if error.get("type") == "string_pattern_mismatch" or (error.get("type") == "string_too_short"
                                                            and error.get("ctx", {}).get("min_length") == 1):
         return "is empty: type something with visible characters"
+    if error.get("type") == "string_unicode":  # the JSON parser's word for a lone surrogate
+        return "contains an invalid character (a lone UTF-16 surrogate)"
     return str(error.get("msg", ""))
 
 
@@ -66,14 +69,29 @@ def html_error(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", {"status": status, "headline": headline, "message": message}, status)
 
 
+def _allowed(request: Request) -> str:
+    """Every method some route takes at this path (Starlette's own `Allow` names only the first route's)."""
+    methods = {method for method in ("DELETE", "GET", "PATCH", "POST", "PUT")
+               if any(route.matches({**request.scope, "method": method})[0] is Match.FULL
+                      for route in request.app.router.routes)}
+    if "GET" in methods:
+        methods.add("HEAD")  # service/headers.py answers HEAD wherever GET works
+    return ", ".join(sorted(methods))
+
+
 async def _http(request: Request, exc: StarletteHTTPException) -> Response:
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed(request)}
     if exc.status_code == 404 and message == "Not Found":
         message = f"no such page: {request.url.path}" if wants_html(request) else \
             f"no such endpoint: {request.method} {request.url.path}"
     if wants_html(request):
-        return html_error(request, exc.status_code, message)
-    return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+        response = html_error(request, exc.status_code, message)
+        response.headers.update(headers or {})
+        return response
+    return error_response(exc.status_code, message, headers=headers)
 
 
 async def _question(request: Request, exc: QuestionError) -> JSONResponse:

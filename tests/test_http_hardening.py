@@ -116,6 +116,14 @@ def test_head_works_wherever_get_does(client: TestClient) -> None:
         assert head.headers.get("content-type") == got.headers.get("content-type"), path
 
 
+def test_a_wrong_method_names_every_method_the_path_takes(client: TestClient) -> None:
+    """/api/reindex has a GET route and a POST route: the 405's Allow names both (and HEAD)."""
+    for path, allowed in (("/api/reindex", {"GET", "HEAD", "POST"}), ("/api/ask", {"POST"})):
+        response = client.request("PATCH", path)
+        assert_error(response, 405)
+        assert {m.strip() for m in response.headers["allow"].split(",")} == allowed, path
+
+
 # --- hostile input ----------------------------------------------------------------------------------------
 
 def test_a_lone_surrogate_is_a_422_not_a_500(client: TestClient) -> None:
