@@ -36,7 +36,7 @@ from benchmarks.fit import fit  # noqa: E402
 from benchmarks.clinics import CLINIC, SET_NAMES, ClinicSet, Item, load_sets, normalise  # noqa: E402
 from benchmarks.scoring import HEADER, Reply, Row, report_failures  # noqa: E402
 from index.builder import build_index  # noqa: E402
-from index.embedder import DEFAULT_MODEL, Embedder  # noqa: E402
+from index.embedder import DEFAULT_MODEL, Embedder, load_embedder  # noqa: E402
 from service.answering.answerer import Answer, Answerer  # noqa: E402
 from service.answering.quote import quote  # noqa: E402
 from service.answering.retrieve import Retriever  # noqa: E402
@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="fit the decision's weights on these runs (use with --held-out) and print them")
     args = ap.parse_args(argv)
     variants = tuning_variants(args.overrides, args.sweep)
-    embedder = Embedder(DEFAULT_MODEL)
+    embedder = load_embedder(DEFAULT_MODEL)
     clinics = load_sets(args.set_name or DEV_SETS)
     signals: list[dict[str, Any]] = []
     print(HEADER + " held-out refusals |")

@@ -39,7 +39,7 @@ if __package__ in (None, ""):
 
 from benchmarks.common import code_state, cpu_share, machine, update_doc, wait_quiet
 from index.builder import build_index
-from index.embedder import Embedder
+from index.embedder import Embedder, load_embedder
 from index.store import read_index
 from service.app import create_app
 from service.database import Database, QuestionRecord
@@ -301,7 +301,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="record the table in docs/insights.md")
     parser.add_argument("--label", default="", help="the section heading when writing")
     args = parser.parse_args()
-    embedder = Embedder("all-MiniLM-L6-v2")
+    embedder = load_embedder("all-MiniLM-L6-v2")
     with tempfile.TemporaryDirectory(prefix="clinicbot-insights-") as tmp:
         folder = Path(tmp)
         corpus = folder / "corpus"

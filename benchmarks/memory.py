@@ -95,6 +95,7 @@ def measure(rounds: int) -> list[Row]:
         build(corpus, index_dir)
         env = {"CLINICBOT_CORPUS_DIR": str(corpus), "CLINICBOT_DATABASE": str(work / "var" / "clinicbot.db"),
                "CLINICBOT_STAFF_PASSWORD": PASSWORD,
+               "CLINICBOT_WORKERS": "1",  # one process: the one whose RSS is read, and the one that re-indexes
                # no rate limits: the benchmark asks the same visitor's questions again and again
                **{f"CLINICBOT_RATE_LIMIT_{scope}": "" for scope in ("ASK", "FEEDBACK", "ORIGIN", "PAGES")}}
         server: Server = start_server(index_dir, work / "server.log", env)

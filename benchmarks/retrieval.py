@@ -335,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write and args.limit is not None:
         ap.error("--write records full-corpus numbers only; drop --limit")
 
-    from index.embedder import Embedder
+    from index.embedder import load_embedder
     from service.answering.answerer import Answerer
     from service.answering.retrieve import Retriever
     from service.settings import Settings
@@ -351,7 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     docs = select_docs(read_jsonl(data / "corpus.jsonl"), judged_ids(qrels), args.limit)
     articles = [doc_article(d) for d in docs]
     print(f"loading the model {model} ...", file=sys.stderr)
-    embedder = Embedder(model)
+    embedder = load_embedder(model)
     print(f"index {index_dir}:", file=sys.stderr)
     build = ensure_index(articles, data, index_dir, model, args.rebuild, embedder)
 

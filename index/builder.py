@@ -119,7 +119,7 @@ def build_index(
         "words": vocabulary_words(passages),
     }
     with _build_lock(Path(index_dir)):
-        previous = _previous_vectors(Path(index_dir), embedder.name)
+        previous = _previous_vectors(Path(index_dir), embedder)
         keys = {"passages": [p.content_hash for p in passages], "sentences": texts["sentences"],
                 "words": texts["words"]}
         todo = {kind: sorted({t for t, k in zip(texts[kind], keys[kind], strict=False) if k not in previous[kind]})
@@ -143,6 +143,7 @@ def build_index(
             "format_version": FORMAT_VERSION,
             "build_id": new_build_id(),
             "model": embedder.name,
+            **embedder.describe(),
             "embed_recipe": EMBED_RECIPE,
             "dimension": embedder.dimension,
             "corpus_hash": corpus_hash(passages),
@@ -179,14 +180,15 @@ def _stack(rows: list[np.ndarray | None], dimension: int) -> np.ndarray:
 
 
 
-def _previous_vectors(index_dir: Path, model: str) -> dict[str, dict[str, np.ndarray]]:
+def _previous_vectors(index_dir: Path, embedder: Embedder) -> dict[str, dict[str, np.ndarray]]:
     """Vectors of the current index if it was built the same way; otherwise nothing to reuse."""
     nothing: dict[str, dict[str, np.ndarray]] = {kind: {} for kind in VECTOR_KINDS}
     try:
         old = read_index(index_dir, for_reuse=True)
     except IndexUnavailable:
         return nothing
-    if old.manifest.get("model") != model or old.manifest.get("embed_recipe") != EMBED_RECIPE:
+    if (old.manifest.get("model"), old.manifest.get("encoder", "torch"), old.manifest.get("embed_recipe")) != \
+            (embedder.name, embedder.encoder, EMBED_RECIPE):
         return nothing
     return old.vectors_by_text()
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import os
 import time
 
 from fastapi import APIRouter, Query, Request
@@ -11,7 +12,7 @@ from fastapi.responses import JSONResponse
 from service import questions
 from service.answering.answerer import Answerer, check_length
 from service.errors import error_response
-from service.schemas import VISIBLE, AskRequest, AskResponse, Feedback, SearchResponse, WidgetConfig
+from service.schemas import VISIBLE, AskRequest, AskResponse, Feedback, Health, SearchResponse, WidgetConfig
 
 router = APIRouter()
 staff_router = APIRouter()  # staff-only routes: app.py includes this with the login dependency
@@ -28,9 +29,10 @@ def ask(body: AskRequest, request: Request) -> AskResponse:
     started = time.perf_counter()
     check_length(body.sent_chars, request.app.state.settings.max_question_chars)  # as sent, as the schema counts
     result = answerer(request).answer(body.question, body.history)
-    questions.record(request.app.state.database, request.app.state.secrets, result, body,
-                     request.client.host if request.client else "", (time.perf_counter() - started) * 1000,
-                     request.app.state.settings.retention_days)
+    # Queued for the question log's writer thread (service/question_log.py): the answer does not wait for it.
+    request.app.state.question_log.add(questions.question_record(
+        request.app.state.secrets, result, body, request.client.host if request.client else "",
+        (time.perf_counter() - started) * 1000))
     request.app.state.metrics.answered(result.response.status, result.response.reason)
     return result.response
 
@@ -50,6 +52,7 @@ def search(
 @router.post("/api/feedback", status_code=201, tags=["patients"])
 def feedback(body: Feedback, request: Request) -> dict[str, str]:
     """Record whether an answer helped; an unknown answer is a 404, a second vote a 409."""
+    request.app.state.question_log.wait_for(body.id)  # an answer given a moment ago may still be queued
     request.app.state.database.record_feedback(body.id, body.helpful, body.comment)
     return {"status": "recorded", "id": body.id}
 
@@ -63,10 +66,12 @@ def widget_config(request: Request) -> WidgetConfig:
                         title=s.widget_title, greeting=s.widget_greeting, starters=s.starter_questions)
 
 
-@router.get("/healthz", tags=["ops"])
-def healthz() -> dict[str, str]:
-    """The process is up."""
-    return {"status": "ok"}
+@router.get("/healthz", response_model=Health, tags=["ops"])
+def healthz(request: Request) -> Health:
+    """The process is up: its pid (which worker answered) and the build id of the index it serves."""
+    bot: Answerer | None = getattr(request.app.state, "answerer", None)
+    build_id = bot.retriever.manifest.get("build_id") if bot is not None else None
+    return Health(pid=os.getpid(), build_id=str(build_id) if build_id else None)
 
 
 @router.get("/readyz", tags=["ops"], response_model=None)

@@ -9,7 +9,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from index.embedder import Embedder
+from index.embedder import Embedder, load_embedder
+from index.store import read_index
 from service.staff import auth, passwords
 from service.answering.answerer import Answerer
 from service.staff.csrf import require_csrf
@@ -22,6 +23,7 @@ from service.staff.insights_page import router as insights_router
 from service.metrics import Metrics, manifest_of
 from service.metrics import router as metrics_router
 from service.pages import WEB
+from service.question_log import QuestionLog
 from service.pages import router as pages_router
 from service.staff.reindex import Reindexer
 from service.staff.reindex import router as reindex_router
@@ -38,9 +40,11 @@ MAX_BODY_BYTES = 64 * 1024  # a question is at most 1,000 characters; history st
 
 
 def load_answerer(settings: Settings, embedder: Embedder | None = None) -> Answerer:
-    """Load the model and the index folder; refuses an index built with another model."""
-    embedder = embedder or Embedder(settings.model, settings.query_cache_size)
-    return Answerer(Retriever.load(settings.index_dir, embedder), settings)
+    """Load the model and the index folder; refuses an index built with another model or encoder."""
+    stored = read_index(settings.index_dir)
+    embedder = embedder or load_embedder(settings.model, settings.encoder, settings.encoder_dir,
+                                         settings.query_cache_size, settings.encoder_threads, stored.manifest)
+    return Answerer(Retriever(stored, embedder), settings)
 
 
 class BodyLimit:
@@ -101,6 +105,10 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         database = Database(settings.database, settings.database_pool_size)
         database.purge_if_due(settings.retention_days)
         app.state.database = database
+        # Answers are logged by a writer thread, in batches; it drains its queue before the database closes.
+        app.state.question_log = QuestionLog(database, settings.retention_days, settings.question_log_queue,
+                                             settings.question_log_drain_seconds)
+        app.state.question_log.start()
         app.state.rate_limits = RateLimits(settings, database)
         # Re-indexing reuses the loaded model and swaps the new answerer in with one assignment.
         app.state.reindexer = Reindexer(settings, app.state.answerer.retriever.embedder,
@@ -114,6 +122,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         stop_metrics()
         watcher.close()
         app.state.reindexer.close()  # stop a running build before the process exits
+        app.state.question_log.close()  # every answer given is written before the database closes
         database.close()
 
     app = FastAPI(
@@ -128,7 +137,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     api_docs.install(app, settings.max_question_chars, settings.api_docs)
     app.state.settings = settings
     app.state.secrets = secret
-    app.state.metrics = Metrics(lambda: manifest_of(app.state))
+    app.state.metrics = Metrics(lambda: manifest_of(app.state), lambda: getattr(app.state, "question_log", None))
     app.add_middleware(BodyLimit)
     app.add_middleware(RateLimitMiddleware)
     auth.install(app, staff_users, credentials)

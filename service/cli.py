@@ -27,11 +27,16 @@ def cmd_index(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from index.builder import BuildError, build_index
-    from index.embedder import Embedder
+    from index.embedder import load_embedder
+    from index.onnx_export import ExportError
     from service.answering.safety import bank_cache, load_banks
 
     settings = _settings(args)
-    embedder = Embedder(settings.model)
+    try:  # indexing uses every core; the first run exports the model to ONNX (the only use of torch)
+        embedder = load_embedder(settings.model, settings.encoder, settings.encoder_dir, threads=0)
+    except ExportError as exc:
+        print(f"clinicbot index: {exc}; set CLINICBOT_ENCODER=torch for this model", file=sys.stderr)
+        return 1
     bar = tqdm(total=0, unit="text", desc="embedding", disable=args.quiet, file=sys.stderr)
 
     def progress(done: int, total: int) -> None:
@@ -54,9 +59,9 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the API (and pages) with uvicorn."""
+    """Serve the API (and pages) with uvicorn, in one process or in `--workers` processes on one port."""
     from index.store import IndexUnavailable
-    from service import access_log, server
+    from service import access_log, server, workers
     from service.app import create_app
     from service.database import Database
     from service.secret_key import SecretKeyError
@@ -64,12 +69,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from service.staff.passwords import StaffConfigError
 
     settings = _settings(args)
+    if args.workers is not None:  # the flag wins over CLINICBOT_WORKERS
+        if args.workers < 0:
+            print("clinicbot serve: --workers must be 0 (one per CPU) or more", file=sys.stderr)
+            return 2
+        settings = settings.model_copy(update={"workers": args.workers})
     access_log.configure()  # one JSON line per request on stderr, in place of uvicorn's access log
     try:
         Database(settings.database, 1).close()  # an unreachable database fails here, before the model loads
+        if workers.worker_count(settings) > 1:
+            return workers.serve(settings)  # each worker builds its own app after the fork
         app = create_app(settings)
         server.serve(app, settings)
-    except (IndexUnavailable, StaffConfigError, SecretKeyError, DatabaseUnavailable) as exc:
+    except (IndexUnavailable, StaffConfigError, SecretKeyError, DatabaseUnavailable, workers.ListenError) as exc:
         print(f"clinicbot serve: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -136,6 +148,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--index-dir", type=Path, help="index folder to serve (default: var/index)")
     serve.add_argument("--host", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: 8000)")
+    serve.add_argument("--workers", type=int,
+                       help="processes answering on the port (default: CLINICBOT_WORKERS, else one per CPU)")
     serve.set_defaults(func=cmd_serve)
     ask = sub.add_parser("ask", help="ask one question")
     ask.add_argument("question", help="the patient's question")

@@ -6,6 +6,8 @@ share the file); PostgreSQL lets several replicas share one log, one set of sess
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, UTC
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Any
 from service.storage.backend import Backend, is_server_url, open_backend
 from service.storage.counters import DatabaseCounters
 from service.storage.log_stats import LogStats
+from service.storage.login_failures import SIGN_IN_LOCK, LoginFailures
 from service.storage.schema import MIGRATIONS
 from service.storage.sessions import SessionStore
 from service.storage.vectors import VectorStore
@@ -56,6 +59,12 @@ def _stamp(at: datetime) -> str:
     return at.isoformat(timespec="seconds")
 
 
+def _question_row(record: QuestionRecord, at: datetime) -> tuple[Any, ...]:
+    return (record.id, _stamp(at), at.date().isoformat(), record.conversation_id, record.visitor, record.question,
+            record.status, record.answer, record.top_article, record.top_title, record.top_score,
+            record.nearest_passage, record.nearest_score, round(record.latency_ms, 2), record.reason)
+
+
 class Database:
     """The app's database: a SQLite file or a PostgreSQL server."""
 
@@ -69,6 +78,8 @@ class Database:
         self.counters = DatabaseCounters(self.backend)
         self.stats = LogStats(self.backend)  # the insights page's aggregates
         self.vectors = VectorStore(self.backend)  # the insights page's phrasing vectors
+        # Set by service/question_log.py while its writer runs, so readers of the log see every answer given.
+        self.log_flush: Callable[[], object] | None = None
 
     @property
     def schema_version(self) -> int:
@@ -87,17 +98,24 @@ class Database:
 
     def record_question(self, record: QuestionRecord) -> None:
         """Log one /api/ask (the question must already be masked)."""
-        at = record.asked_at or utcnow()
+        self.record_questions([record])
+
+    def record_questions(self, records: Sequence[QuestionRecord]) -> None:
+        """Log several /api/ask in one transaction (service/question_log.py's batches); all or none."""
+        now = utcnow()
+        rows = [_question_row(record, record.asked_at or now) for record in records]
         with self.backend.transaction() as tx:
-            tx.run(
+            tx.run_many(
                 "INSERT INTO questions (id, asked_at, day, conversation_id, visitor, question, status, answer,"
                 " top_article, top_title, top_score, nearest_passage, nearest_score, latency_ms, reason)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.id, _stamp(at), at.date().isoformat(), record.conversation_id,
-                 record.visitor, record.question, record.status, record.answer, record.top_article,
-                 record.top_title, record.top_score, record.nearest_passage, record.nearest_score,
-                 round(record.latency_ms, 2), record.reason),
+                rows,
             )
+
+    def flush_log(self) -> None:
+        """Wait until the records this process has queued are written: what a reader of the log calls first."""
+        if self.log_flush is not None:
+            self.log_flush()
 
     def record_feedback(self, answer_id: str, helpful: bool, comment: str = "") -> None:
         """Store a visitor's vote; an unknown answer or a second vote raises FeedbackError."""
@@ -111,7 +129,8 @@ class Database:
             raise FeedbackError("already_voted", "this answer already has a vote") from exc
 
     def questions(self, since: datetime | None = None, until: datetime | None = None) -> list[dict[str, Any]]:
-        """Logged questions (with their vote, if any), oldest first."""
+        """Logged questions (with their vote, if any), oldest first; this process's queued records included."""
+        self.flush_log()
         since_s = _stamp(since or datetime(1970, 1, 1, tzinfo=UTC))
         until_s = _stamp(until or utcnow() + timedelta(days=1))
         with self.backend.read() as tx:
@@ -123,7 +142,8 @@ class Database:
             )
 
     def count_questions(self) -> int:
-        """How many questions are logged."""
+        """How many questions are logged (this process's queued records included)."""
+        self.flush_log()
         with self.backend.read() as tx:
             row = tx.one("SELECT COUNT(*) AS n FROM questions")
         return int(row["n"]) if row else 0
@@ -152,29 +172,29 @@ class Database:
 
     # --- login failures -----------------------------------------------------------------------------------
 
+    @contextmanager
+    def sign_in(self) -> Iterator[LoginFailures]:
+        """The login failures in a write transaction holding the sign-in lock: one attempt at a time, everywhere."""
+        with self.backend.transaction() as tx:
+            tx.lock(SIGN_IN_LOCK)
+            yield LoginFailures(tx)
+
     def add_login_failure(self, *keys: str, now: datetime | None = None) -> None:
         """Remember a failed login under each of `keys` (a user and client pair, a client)."""
-        at = _stamp(now or utcnow())
         with self.backend.transaction() as tx:
-            for key in keys:
-                tx.run("INSERT INTO login_failures (key, at) VALUES (?, ?)", (key, at))
+            LoginFailures(tx).add(*keys, at=now or utcnow())
 
     def login_failures(self, key: str, window: timedelta, now: datetime | None = None) -> list[datetime]:
         """When `key` failed to log in within the last `window`, oldest first."""
-        since = _stamp((now or utcnow()) - window)
         with self.backend.read() as tx:
-            rows = tx.rows("SELECT at FROM login_failures WHERE key = ? AND at >= ? ORDER BY at", (key, since))
-        return [datetime.fromisoformat(row["at"]) for row in rows]
+            return LoginFailures(tx).times(key, window, now or utcnow())
 
     def count_login_failures(self, prefix: str, window: timedelta, now: datetime | None = None) -> int:
         """Failed logins of every key starting with `prefix` within `window` (the global ceiling)."""
-        since = _stamp((now or utcnow()) - window)
         with self.backend.read() as tx:
-            row = tx.one("SELECT COUNT(*) AS n FROM login_failures WHERE key LIKE ? AND at >= ?",
-                         (prefix + "%", since))
-        return int(row["n"]) if row else 0
+            return LoginFailures(tx).count(prefix, window, now or utcnow())
 
     def clear_login_failures(self, key: str) -> None:
         """Forget failures after a successful login."""
         with self.backend.transaction() as tx:
-            tx.run("DELETE FROM login_failures WHERE key = ?", (key,))
+            LoginFailures(tx).clear(key)

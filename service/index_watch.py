@@ -3,12 +3,17 @@
 Every `index_watch_seconds` a daemon thread reads the build id in the index folder's manifest. When it is not
 the build this process serves (another replica re-indexed, or `clinicbot index` ran), the new build is
 loaded with the already-loaded model and swapped in with one assignment, as a local re-index does.
+
+A look costs one read of the small manifest (tens of microseconds), so it can run every second, which lets
+every worker serve a re-index within a second of its swap. A build that fails to load is not loaded again
+at every look, only after FAILED_RETRY seconds (or when the folder holds another build).
 """
 from __future__ import annotations
 
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from index.store import MANIFEST
@@ -18,6 +23,7 @@ from service.answering.retrieve import Retriever
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
+FAILED_RETRY = 60.0  # seconds before a build that failed to load is tried again
 
 
 def folder_build_id(settings: Settings) -> str | None:
@@ -41,6 +47,7 @@ class IndexWatcher:
         self.on_ready = on_ready
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._failed: tuple[str, float] | None = None  # a build that failed to load, and when to try it again
 
     def start(self) -> None:
         """Start polling (nothing when `index_watch_seconds` is 0)."""
@@ -62,7 +69,13 @@ class IndexWatcher:
         found = folder_build_id(self.settings)
         if found is None or found == str(serving.retriever.manifest.get("build_id")):
             return False
-        answerer = Answerer(Retriever.load(self.settings.index_dir, serving.retriever.embedder), self.settings)
+        if self._failed is not None and self._failed[0] == found and time.monotonic() < self._failed[1]:
+            return False
+        try:
+            answerer = Answerer(Retriever.load(self.settings.index_dir, serving.retriever.embedder), self.settings)
+        except Exception:
+            self._failed = (found, time.monotonic() + FAILED_RETRY)
+            raise
         if self.busy():  # a local re-index started meanwhile: let it finish and swap
             return False
         self.on_ready(answerer)
@@ -75,4 +88,5 @@ class IndexWatcher:
             try:
                 self.check()
             except Exception:  # a half-written or broken build: keep serving the old one, try again later
-                log.exception("could not load the index folder's new build; the previous one keeps serving")
+                log.exception("could not load the index folder's new build; the previous one keeps serving "
+                              "(next try in %.0f s)", FAILED_RETRY)

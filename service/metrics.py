@@ -1,4 +1,5 @@
-"""Prometheus metrics: requests and latency by route, answers by status and reason, rate limits, the index.
+"""Prometheus metrics: requests and latency by route, answers by status and reason, rate limits, the index,
+the question log's writer.
 
 Each app has its own `CollectorRegistry` (tests build several apps in one process); `GET /metrics` (staff
 only) and, with `metrics_port` set, a separate listener on `host` serve it in the Prometheus text format.
@@ -21,9 +22,11 @@ from prometheus_client import (
     generate_latest,
     start_http_server,
 )
-from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.routing import Match, Mount
+
+from service.question_log import QuestionLog
 
 UNMATCHED = "<unmatched>"  # the route label of a request no route matched: raw paths would be unbounded labels
 # Latency buckets in seconds: an answer takes tens of milliseconds, a page a few, a cold start a second or more.
@@ -61,6 +64,31 @@ class IndexCollector(Collector):
             yield GaugeMetricFamily("clinicbot_index_passages", "Passages in the served index.", value=passages)
 
 
+class QuestionLogCollector(Collector):
+    """The question log writer's queue depth and its counts (service/question_log.py), read at each scrape."""
+
+    def __init__(self, question_log: Callable[[], QuestionLog | None]) -> None:
+        self.question_log = question_log
+
+    def collect(self) -> Iterator[Metric]:
+        """A gauge of the records not yet written, and counters of failures, overflows and drops."""
+        q = self.question_log()
+        if q is None:
+            return
+        yield GaugeMetricFamily("clinicbot_question_log_queue_depth",
+                                "Question log records queued or being written, not yet in the database.",
+                                value=q.depth)
+        yield CounterMetricFamily("clinicbot_question_log_write_failures",
+                                  "Failed writes of question log records (the writer's are retried).",
+                                  value=q.failures)
+        yield CounterMetricFamily("clinicbot_question_log_overflows",
+                                  "Question log records written by their own request because the queue was full.",
+                                  value=q.overflows)
+        yield CounterMetricFamily("clinicbot_question_log_dropped",
+                                  "Question log records never written: refused by the database, or at shutdown.",
+                                  value=q.dropped)
+
+
 def _parse_time(value: object) -> float | None:
     try:
         return datetime.fromisoformat(str(value)).timestamp() if value else None
@@ -71,7 +99,8 @@ def _parse_time(value: object) -> float | None:
 class Metrics:
     """One app's registry and the metrics recorded into it."""
 
-    def __init__(self, manifest: Callable[[], Mapping[str, object] | None]) -> None:
+    def __init__(self, manifest: Callable[[], Mapping[str, object] | None],
+                 question_log: Callable[[], QuestionLog | None] = lambda: None) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter("clinicbot_http_requests", "HTTP requests by route template, method and status.",
                                 ["route", "method", "status"], registry=self.registry)
@@ -82,6 +111,7 @@ class Metrics:
                                ["status", "reason"], registry=self.registry)
         self.registry.register(RATE_LIMITED)
         self.registry.register(IndexCollector(manifest))
+        self.registry.register(QuestionLogCollector(question_log))
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         """Count one finished request."""

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from service.answering.answerer import Answer
-from service.database import Database, QuestionRecord, utcnow
+from service.database import QuestionRecord, utcnow
 from service.privacy import mask, visitor_hash
 from service.schemas import AskRequest
 
 
-def record(database: Database, secret: str, result: Answer, request: AskRequest, address: str,
-           latency_ms: float, retention_days: int) -> None:
-    """Log the question with its outcome, top source, nearest passage and latency; apply retention."""
+def question_record(secret: str, result: Answer, request: AskRequest, address: str,
+                    latency_ms: float) -> QuestionRecord:
+    """The log's record of one question: its outcome, top source, nearest passage and latency, masked."""
     response, nearest = result.response, result.nearest
     now = utcnow()
     top = response.sources[0] if response.sources else None
-    database.record_question(QuestionRecord(
+    return QuestionRecord(
         id=response.id,
         question=mask(request.question.strip()),
         status=response.status,
@@ -28,5 +28,4 @@ def record(database: Database, secret: str, result: Answer, request: AskRequest,
         nearest_score=round(nearest.score, 4) if nearest else None,
         asked_at=now,
         reason=response.reason,
-    ))
-    database.purge_if_due(retention_days)
+    )

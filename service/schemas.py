@@ -28,7 +28,9 @@ def clean_text(text: str) -> str:
 def _invisible_class() -> str:
     """A regex class of what `clean_text` drops or a strip removes: whitespace, control and format characters."""
     ranges: list[tuple[int, int]] = []
-    for code in range(0x110000):
+    # Planes 4-13 are unassigned and planes 15-16 private use (neither control, format nor space): skipping
+    # them keeps start-up fast (a third of a second less) without changing the class.
+    for code in [*range(0x40000), *range(0xE0000, 0xF0000)]:
         if unicodedata.category(chr(code)) in ("Cc", "Cf") or chr(code).isspace():
             if ranges and ranges[-1][1] == code - 1:
                 ranges[-1] = (ranges[-1][0], code)
@@ -173,6 +175,14 @@ class WidgetConfig(BaseModel):
     title: str
     greeting: str
     starters: list[str]
+
+
+class Health(BaseModel):
+    """The process is up: which process answered (one of `clinicbot serve`'s workers) and the index it serves."""
+
+    status: Literal["ok"] = "ok"
+    pid: int = Field(description="The id of the process that answered.")
+    build_id: str | None = Field(None, description="The index build this process serves; null until it is loaded.")
 
 
 class ErrorDetail(BaseModel):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from limits import parse_many
@@ -26,6 +26,19 @@ class Settings(BaseSettings):
         DEFAULT_MODEL,
         description="Sentence-transformers model name or path; the default is the bundled all-MiniLM-L6-v2.",
     )
+    encoder: Literal["onnx", "onnx-int8", "torch"] = Field(
+        "onnx", description="What runs the model: `onnx` (ONNX Runtime, exported once, no torch when serving), "
+                            "`onnx-int8` (its int8-quantised weights) or `torch` (sentence-transformers). "
+                            "The index records it; serve refuses a mismatch.",
+    )
+    encoder_dir: Path = Field(
+        Path("var/encoders"),
+        description="Where the model's ONNX export is kept (made by the first `clinicbot index`).",
+    )
+    encoder_threads: int = Field(
+        1, ge=0,
+        description="ONNX Runtime threads per question when serving (0: every core); each worker uses its own.",
+    )
     host: str = Field("127.0.0.1", description="Address `clinicbot serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `clinicbot serve` listens on.")
     metrics_port: int | None = Field(
@@ -47,7 +60,8 @@ class Settings(BaseSettings):
         description="Overrides of the answering pipeline's knobs, as JSON or one variable per field (see Tuning).",
     )
     index_watch_seconds: float = Field(
-        5, ge=0, description="How often to look for a build another replica wrote to the index folder; 0: never."
+        1, ge=0, description="How often to look for a build another worker or replica wrote to the index folder; "
+                             "0: never.",
     )
     max_sources: int = Field(3, ge=1, le=10, description="Most source articles listed under an answer.")
     search_k: int = Field(10, ge=1, le=100, description="Default number of passages `/api/search` returns.")
@@ -112,6 +126,17 @@ class Settings(BaseSettings):
     )
     rate_limit_pages: str = Field(
         "120/minute", description="Other public requests (pages, widget, sign-in form) one visitor may make."
+    )
+
+    workers: int = Field(
+        0, ge=0, description="Processes `clinicbot serve` answers with, all on one port; 0: one per CPU.",
+    )
+    question_log_queue: int = Field(
+        10000, ge=1,
+        description="Question log records a process queues for its writer thread; when full, answers write their own.",
+    )
+    question_log_drain_seconds: float = Field(
+        30, ge=0, description="On shutdown, how long queued question log records are retried before they are given up.",
     )
 
     @field_validator("allowed_origins", "staff_users", "trusted_proxies", mode="before")

@@ -14,12 +14,13 @@ import yaml
 from fastapi.testclient import TestClient
 
 from index.builder import build_index
-from index.embedder import Embedder
+from index.embedder import Embedder, load_embedder
 from service.app import create_app
 from service.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
+ENCODERS = ROOT / "var" / "encoders"  # the model's ONNX export, made once and shared with `make run`
 TEST_ARTICLES = ROOT / "tests" / "articles"
 CLINIC = {
     "clinic_name": "Harbour Acupuncture",
@@ -45,7 +46,7 @@ def staff_login(client: TestClient, password: str = STAFF_PASSWORD, username: st
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     """The default model, loaded once."""
-    return Embedder("all-MiniLM-L6-v2")
+    return load_embedder("all-MiniLM-L6-v2", "onnx", ENCODERS)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -103,8 +104,9 @@ def test_search_default_k(client: TestClient) -> None:
 
 
 def test_health_and_readiness(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
+    assert client.get("/healthz").json() == {"status": "ok", "pid": os.getpid(),
+                                              "build_id": ready["index"]["build_id"]}, "which process, which build"
     assert ready["status"] == "ready"
     assert ready["index"]["model"] == "all-MiniLM-L6-v2"
     assert ready["index"]["passage_count"] > 0

@@ -49,7 +49,8 @@ def imports(path: Path) -> set[str]:
 CORE = [
     *(ROOT / "index").rglob("*.py"),
     *(ROOT / "service" / "answering").rglob("*.py"),
-    *(ROOT / "service" / f"{name}.py" for name in ("settings", "database", "privacy", "questions", "schemas")),
+    *(ROOT / "service" / f"{name}.py" for name in ("settings", "database", "privacy", "questions",
+                                                         "question_log", "schemas")),
     *(ROOT / "service" / "staff" / f"{name}.py" for name in ("insights", "chart")),
 ]
 

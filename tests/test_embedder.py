@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.embedder import Embedder
+from index.embedder import Embedder, load_embedder
+from tests.conftest import ENCODERS
 
 
 def test_vectors_are_unit_length(embedder: Embedder) -> None:
@@ -22,7 +23,7 @@ def test_a_repeated_question_is_not_embedded_twice(embedder: Embedder) -> None:
 
 
 def test_cache_is_bounded() -> None:
-    small = Embedder("all-MiniLM-L6-v2", cache_size=2)
+    small = load_embedder("all-MiniLM-L6-v2", "onnx", ENCODERS, cache_size=2)
     for text in ("one", "two", "three"):
         small.query(text)
     hits = small.cache_hits

@@ -190,3 +190,16 @@ def test_x_forwarded_for_is_believed_only_from_trusted_proxies(settings: Setting
 
     assert len(visitors()) == 1, "without trusted proxies the header is ignored: one visitor"
     assert len(visitors(trusted_proxies=["127.0.0.1"])) == 2, "behind a trusted proxy: two visitors"
+
+
+def test_the_visible_pattern_knows_every_invisible_code_point() -> None:
+    """The class is built from the assigned planes only: no control, format or space character is missed."""
+    import re
+    import unicodedata
+
+    from service.schemas import VISIBLE
+
+    visible = re.compile(VISIBLE)
+    invisible = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) in ("Cc", "Cf") or chr(c).isspace()]
+    assert invisible and not any(visible.fullmatch(c) for c in invisible)
+    assert visible.fullmatch("a") and visible.fullmatch("\U0010fffd")  # private use is visible text

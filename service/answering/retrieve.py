@@ -41,6 +41,12 @@ class Retriever:
                 f"configured model is '{embedder.name}': rebuild it with `clinicbot index` "
                 f"(or set CLINICBOT_MODEL={stored.manifest.get('model')})"
             )
+        built_by = stored.manifest.get("encoder", "torch")  # indexes from before the ONNX encoder: torch
+        if built_by != embedder.encoder:
+            raise IndexUnavailable(
+                f"the index at {stored.path} was built with the {built_by} encoder but the configured encoder is "
+                f"{embedder.encoder}: rebuild it with `clinicbot index` (or set CLINICBOT_ENCODER={built_by})"
+            )
         if stored.lexical is None:
             raise IndexUnavailable(f"the index at {stored.path} has no lexical index: rebuild it with "
                                    "`clinicbot index`")

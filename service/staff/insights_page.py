@@ -112,6 +112,7 @@ def insights_page(request: Request, days: str | None = None) -> HTMLResponse:
     chosen = parse_days(days, request.app.state.settings.retention_days)
     bot: Answerer = request.app.state.answerer
     database: Database = request.app.state.database
+    database.flush_log()  # this process's queued answers are on the page (and in its cache key)
     today = utcnow().date()
     vectors, results = _caches(request)
     embedder, stored = bot.retriever.embedder, bot.retriever.stored
@@ -131,6 +132,7 @@ def insights_csv(request: Request, days: str | None = None) -> StreamingResponse
     chosen = parse_days(days, request.app.state.settings.retention_days)
     today = utcnow().date()
     database: Database = request.app.state.database
+    database.flush_log()
     since = period_start(chosen, today).isoformat(timespec="seconds")
     until = (utcnow() + timedelta(days=1)).isoformat(timespec="seconds")  # the bound Database.questions uses
 

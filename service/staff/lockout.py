@@ -9,21 +9,25 @@ A global ceiling slows brute force from many clients: when more than GLOBAL_FAIL
 failed in the last minute, every client that has failed recently waits at least GLOBAL_PAUSE after its last
 failure. A client that has never failed is never paused.
 
-The check, the password check and the record of one attempt run under one lock per process, so parallel
-guesses cannot slip past a pause (across replicas, at most one attempt per replica at a time).
+Parallel guesses cannot slip past a pause, whichever thread, worker or replica they reach: an attempt's
+check and its record run in one database transaction holding the sign-in lock (`Database.sign_in`), and
+the attempt is recorded as a failure before its password is checked, then forgotten if the password was
+right. The argon2 check (about 0.3 s) runs outside that transaction, so a sign-in never holds up the
+database's other writers (on SQLite the lock is the database's one write lock).
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from service.database import Database
 from service.privacy import visitor_hash
 from service.staff.passwords import dummy_hash, verify_password
+from service.storage.login_failures import LoginFailures
 
 FREE_FAILURES = 3  # failures of one user name from one client before pauses begin (typos happen)
 CLIENT_FREE_FAILURES = 10  # failures from one client across user names before that client pauses
@@ -63,34 +67,34 @@ def pause_after(failures: int, free: int) -> timedelta:
     return min(FIRST_PAUSE * (1 << min(failures - free, 30)), MAX_PAUSE)
 
 
-def wait_left(database: Any, keys: _Keys, now: datetime) -> timedelta:
+def wait_left(failures: LoginFailures, keys: _Keys, now: datetime) -> timedelta:
     """How much longer this pair or client must wait before it may try again (zero: it may)."""
     waits: list[timedelta] = [timedelta(0)]
     for key, free in ((keys.pair, FREE_FAILURES), (keys.client, CLIENT_FREE_FAILURES)):
-        failures: list[datetime] = database.login_failures(key, FAILURE_MEMORY, now)
-        if failures:
-            waits.append(failures[-1] + pause_after(len(failures), free) - now)
-    client_failures: list[datetime] = database.login_failures(keys.client, FAILURE_MEMORY, now)
-    if client_failures and database.count_login_failures("client:", timedelta(minutes=1), now) \
-            > GLOBAL_FAILURES_PER_MINUTE:
+        times = failures.times(key, FAILURE_MEMORY, now)
+        if times:
+            waits.append(times[-1] + pause_after(len(times), free) - now)
+    client_failures = failures.times(keys.client, FAILURE_MEMORY, now)
+    if client_failures and failures.count("client:", timedelta(minutes=1), now) > GLOBAL_FAILURES_PER_MINUTE:
         waits.append(client_failures[-1] + GLOBAL_PAUSE - now)
     return max(waits)
 
 
-_attempts = threading.Lock()  # check, verify and record one attempt at a time: parallel guesses cannot slip past
-
-
-def _attempt(database: Any, keys: _Keys, password: str, stored: str | None) -> Attempt:
-    """Check the pause, then the password, then record a failure; runs in a worker thread."""
-    with _attempts:
-        wait = wait_left(database, keys, datetime.now(UTC))
+def _attempt(database: Database, keys: _Keys, password: str, stored: str | None) -> Attempt:
+    """Check the pause and count the attempt under the sign-in lock, then the password; runs in a worker thread."""
+    with database.sign_in() as failures:
+        now = datetime.now(UTC)
+        wait = wait_left(failures, keys, now)
         if wait > timedelta(0):
             return Attempt("paused", wait)
-        if verify_password(password, stored or dummy_hash()) and stored:
-            database.clear_login_failures(keys.pair)
-            return Attempt("ok")
-        database.add_login_failure(keys.pair, keys.client)
-        return Attempt("failed", wait_left(database, keys, datetime.now(UTC)))
+        failures.add(keys.pair, keys.client, at=now)  # a parallel guess sees this attempt from now on
+        wait_if_wrong = wait_left(failures, keys, now)
+    if verify_password(password, stored or dummy_hash()) and stored:
+        with database.sign_in() as failures:
+            failures.clear(keys.pair)
+            failures.forget(keys.client, now)
+        return Attempt("ok")
+    return Attempt("failed", max(timedelta(0), wait_if_wrong - (datetime.now(UTC) - now)))
 
 
 async def attempt(request: Request, user: str, password: str, stored: str | None) -> Attempt:

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from index.document import SkippedFile
-from index.builder import BuildError, build_index
 from index.embedder import Embedder
 from service import memory
 from service.answering.answerer import Answerer
@@ -122,6 +121,10 @@ class Reindexer:
 
     def _run(self) -> None:
         """The thread: build, load, swap; any failure is recorded and the old answerer keeps serving."""
+        # The builder (and the readers of every format it imports) is loaded by the first re-index, not at
+        # start-up: a serving process that never re-indexes never imports them.
+        from index.builder import BuildError, build_index
+
         try:
             summary = build_index(self.settings.corpus_dir, self.settings.index_dir, self.embedder, self._progress)
             answerer = Answerer(Retriever.load(self.settings.index_dir, self.embedder), self.settings)

@@ -29,6 +29,7 @@ class Tx(Protocol):
     def rows(self, sql: str, params: Params = ()) -> list[dict[str, Any]]: ...
     def one(self, sql: str, params: Params = ()) -> dict[str, Any] | None: ...
     def run(self, sql: str, params: Params = ()) -> int: ...
+    def run_many(self, sql: str, rows: Sequence[Params]) -> None: ...
     def lock(self, name: str) -> None: ...
 
 
@@ -86,6 +87,10 @@ class _Cursor:
     def run(self, sql: str, params: Params = ()) -> int:
         self._cursor.execute(self._sql(sql), tuple(params))
         return int(self._cursor.rowcount or 0)
+
+    def run_many(self, sql: str, rows: Sequence[Params]) -> None:
+        """One statement for many rows (executemany: one round of parsing, no per-row Python loop here)."""
+        self._cursor.executemany(self._sql(sql), [tuple(row) for row in rows])
 
     def lock(self, name: str) -> None:
         """Serialise this transaction with others taking the same lock (SQLite's writers already are)."""
