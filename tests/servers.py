@@ -26,6 +26,26 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 120, log: Path | None = None) -> None:
+    """Wait until the `clinicbot serve` at `url` answers /readyz with 200; fail if it exits or takes too long."""
+    import httpx
+
+    def tail() -> str:
+        return log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server at {url} exited with {process.returncode}\n{tail()}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server at {url} was not ready in {seconds:.0f} s\n{tail()}")
+
+
 def _wait_for_port(port: int, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -28,7 +28,7 @@ from service.database import Database, QuestionRecord, utcnow
 from service.question_log import QuestionLog
 from service.settings import Settings
 from tests.conftest import ENCODERS, NO_RATE_LIMITS, ROOT, STAFF_PASSWORD, staff_login
-from tests.servers import free_port
+from tests.servers import free_port, wait_ready
 
 QUESTIONS = ["how long does a session last?", "does cupping leave marks?", "how much is botox?",
              "i think im having a stroke, my face is drooping", "does acupuncture hurt?", "what is qi?"]
@@ -244,20 +244,12 @@ def clinicbot_serve(database_url: str, index_dir: Path, log: Path, workers: int)
                                   cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: _ready(url, server), 120, "the server to be ready")
+        wait_ready(url, server, 120, log)
         yield url, server
     finally:
         if server.poll() is None:
             server.kill()
             server.wait()
-
-
-def _ready(url: str, server: subprocess.Popen[bytes]) -> bool:
-    assert server.poll() is None, f"the server exited with {server.returncode}"
-    try:
-        return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -20,27 +20,13 @@ import pytest
 from index.builder import build_index
 from index.embedder import Embedder
 from tests.conftest import STAFF_PASSWORD, TEST_ARTICLES, new_postgres_database
-from tests.servers import free_port
+from tests.servers import free_port, wait_ready
 
 NEW_ARTICLE = """# Moxibustion at Harbour
 
 Moxibustion warms acupuncture points with smouldering mugwort held above the skin.
 A moxibustion session at Harbour takes about fifteen minutes and is added to an acupuncture visit.
 """
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the replica at {url} exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the replica at {url} did not become ready")
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +47,7 @@ def replicas(postgres_server: str, embedder: Embedder, tmp_path_factory: pytest.
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for url, process in zip(urls, processes, strict=True):
-            _wait_ready(url, process)
+            wait_ready(url, process)
         yield urls[0], urls[1], corpus
     finally:
         for process in processes:

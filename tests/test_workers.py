@@ -30,7 +30,7 @@ from service.settings import Settings
 from service.staff.lockout import FREE_FAILURES
 from service.workers import worker_count
 from tests.conftest import STAFF_PASSWORD, TEST_ARTICLES
-from tests.servers import free_port
+from tests.servers import free_port, wait_ready
 
 NEW_ARTICLE = """# Moxibustion at Harbour
 
@@ -99,16 +99,7 @@ def serve(folder: Path, embedder: Embedder, **env: str) -> Iterator[Served]:
                                     str(port)], env=environment, stdout=out, stderr=subprocess.STDOUT)
     served = Served(f"http://127.0.0.1:{port}", process, corpus, log)
     try:
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            assert process.poll() is None, f"serve exited with {process.returncode}\n{served.tail()}"
-            assert time.monotonic() < deadline, f"serve was not ready in {START_SECONDS} s\n{served.tail()}"
-            try:
-                if httpx.get(f"{served.url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+        wait_ready(served.url, process, START_SECONDS, log)
         yield served
     finally:
         if process.poll() is None:
