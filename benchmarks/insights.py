@@ -269,7 +269,7 @@ def measure(args: argparse.Namespace, settings: Settings, embedder: Embedder, ma
         with app(run_settings, embedder) as client:
             first, text = timed(client, path)
             loads, slowest = 1, first
-            while PENDING in text and loads < 20:  # phrasings left to embed on the next loads
+            while PENDING in text and loads < 60:  # phrasings left to embed on the next loads
                 elapsed, text = timed(client, path)
                 loads, slowest = loads + 1, max(slowest, elapsed)
             warm = statistics.median(timed(client, path)[0] for _ in range(3))

@@ -11,8 +11,14 @@ from fastapi.responses import JSONResponse
 
 from service import questions
 from service.answering.answerer import Answerer, check_length
+from service.database import Database, FeedbackError
 from service.errors import error_response
 from service.schemas import VISIBLE, AskRequest, AskResponse, Feedback, Health, SearchResponse, WidgetConfig
+
+# A vote for an answer no one logged is looked for again for this long: the answer may come from another worker
+# or replica whose writer thread has not written it yet (it does within milliseconds).
+OTHER_WORKER_SECONDS = 0.5
+OTHER_WORKER_POLL = 0.05
 
 router = APIRouter()
 staff_router = APIRouter()  # staff-only routes: app.py includes this with the login dependency
@@ -53,8 +59,17 @@ def search(
 def feedback(body: Feedback, request: Request) -> dict[str, str]:
     """Record whether an answer helped; an unknown answer is a 404, a second vote a 409."""
     request.app.state.question_log.wait_for(body.id)  # an answer given a moment ago may still be queued
-    request.app.state.database.record_feedback(body.id, body.helpful, body.comment)
-    return {"status": "recorded", "id": body.id}
+    database: Database = request.app.state.database
+    deadline = time.monotonic() + OTHER_WORKER_SECONDS
+    while True:
+        try:
+            database.record_feedback(body.id, body.helpful, body.comment)
+            return {"status": "recorded", "id": body.id}
+        except FeedbackError as exc:
+            # another worker or replica may have given that answer a moment ago, its record still in its queue
+            if exc.code != "unknown_answer" or time.monotonic() >= deadline:
+                raise
+        time.sleep(OTHER_WORKER_POLL)
 
 
 @router.get("/api/widget-config", response_model=WidgetConfig, tags=["patients"])

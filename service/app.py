@@ -20,6 +20,8 @@ from service.api import router
 from service.api import staff_router as staff_api_router
 from service.errors import error_response, install_error_handlers
 from service.staff.insights_page import router as insights_router
+from service.staff import articles_publish
+from service.staff.articles_page import router as articles_router
 from service.metrics import Metrics, manifest_of
 from service.metrics import router as metrics_router
 from service.pages import WEB
@@ -57,12 +59,19 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = error_response(413, f"request body too large: the limit is {MAX_BODY_BYTES} bytes")
+        article_limit = articles_publish.body_limit(scope)  # the Articles page's uploads and forms may send more
+        limit = article_limit or MAX_BODY_BYTES
+
+        def too_large() -> ASGIApp:
+            if article_limit:
+                return articles_publish.too_large(scope, limit)
+            return error_response(413, f"request body too large: the limit is {MAX_BODY_BYTES} bytes")
+
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None:
-            if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-                await too_large(scope, receive, send)
+            if not length.isdigit() or int(length) > limit:
+                await too_large()(scope, receive, send)
                 return
             await self.app(scope, receive, send)
             return
@@ -76,8 +85,8 @@ class BodyLimit:
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             more = message.get("more_body", False)
-            if size > MAX_BODY_BYTES:
-                await too_large(scope, receive, send)
+            if size > limit:
+                await too_large()(scope, receive, send)
                 return
         replayed = False
 
@@ -113,6 +122,8 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         # Re-indexing reuses the loaded model and swaps the new answerer in with one assignment.
         app.state.reindexer = Reindexer(settings, app.state.answerer.retriever.embedder,
                                         on_ready=lambda new: setattr(app.state, "answerer", new))
+        # Every change on the Articles page is published by a re-index, queued while another one runs.
+        app.state.article_publisher = articles_publish.Publisher(app.state.reindexer)
         # Builds another replica writes to the shared index folder are swapped in the same way.
         watcher = IndexWatcher(settings, lambda: app.state.answerer, app.state.reindexer.running,
                                app.state.reindexer.on_ready)
@@ -121,6 +132,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         yield
         stop_metrics()
         watcher.close()
+        app.state.article_publisher.close()  # queue no more builds
         app.state.reindexer.close()  # stop a running build before the process exits
         app.state.question_log.close()  # every answer given is written before the database closes
         database.close()
@@ -158,6 +170,9 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.include_router(staff_api_router, dependencies=staff_only)
     app.include_router(reindex_router, dependencies=staff_only)
     app.include_router(insights_router, dependencies=staff_only)
+    # The same, with the CSRF token also read from multipart forms (the article uploads).
+    app.include_router(articles_router, dependencies=[Depends(auth.require_staff),
+                                                      Depends(articles_publish.require_staff_csrf)])
     app.include_router(metrics_router, dependencies=staff_only)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     return app

@@ -134,6 +134,24 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Print what each file becomes in the index (the upload preview's function): title, URL, date, passages."""
+    from service.articles.errors import UploadRefused
+    from service.articles.preview import describe, read_preview
+
+    failed = 0
+    for path in args.files:
+        try:
+            print(describe(read_preview(path.name, path.read_bytes())), end="\n\n")
+        except UploadRefused as exc:
+            print(f"clinicbot inspect: {path}: {exc.reason}", file=sys.stderr)
+            failed += 1
+        except OSError as exc:
+            print(f"clinicbot inspect: {path}: {exc.strerror or exc}", file=sys.stderr)
+            failed += 1
+    return 1 if failed else 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (its help texts are the CLI reference)."""
     p = argparse.ArgumentParser(prog="clinicbot", description="Answer patient questions from a clinic's articles.")
@@ -159,6 +177,9 @@ def parser() -> argparse.ArgumentParser:
     hashing = sub.add_parser("hash-password", help="print a password hash for CLINICBOT_STAFF_USERS (name:hash)")
     hashing.add_argument("--stdin", action="store_true", help="read the password from the first line of stdin")
     hashing.set_defaults(func=cmd_hash_password)
+    inspect = sub.add_parser("inspect", help="show the passages files would give, as the upload preview does")
+    inspect.add_argument("files", nargs="+", type=Path, metavar="FILE", help="article files (.md, .pdf, …)")
+    inspect.set_defaults(func=cmd_inspect)
     return p
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from typing import Any
 
+from service.storage.article_records import ArticleRecords
 from service.storage.backend import Backend, is_server_url, open_backend
 from service.storage.counters import DatabaseCounters
 from service.storage.log_stats import LogStats
@@ -78,6 +79,7 @@ class Database:
         self.counters = DatabaseCounters(self.backend)
         self.stats = LogStats(self.backend)  # the insights page's aggregates
         self.vectors = VectorStore(self.backend)  # the insights page's phrasing vectors
+        self.articles = ArticleRecords(self.backend)  # staff changes to the articles: versions, trash, audit
         # Set by service/question_log.py while its writer runs, so readers of the log see every answer given.
         self.log_flush: Callable[[], object] | None = None
 

@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     )
     database_pool_size: int = Field(10, ge=1, le=200, description="Connections each process keeps to PostgreSQL.")
     retention_days: int = Field(90, ge=1, description="Question log records older than this many days are deleted.")
+    upload_max_bytes: int = Field(10_000_000, ge=1, description="Largest article file staff may upload, in bytes.")
+    trash_days: int = Field(30, ge=1, description="Days a deleted article (and an unpublished upload) is kept.")
     staff_password: SecretStr = Field(
         SecretStr(""), description="Password of the `staff` user (kept only as a hash in memory); empty: no login."
     )
@@ -139,7 +141,15 @@ class Settings(BaseSettings):
         30, ge=0, description="On shutdown, how long queued question log records are retried before they are given up.",
     )
 
-    @field_validator("allowed_origins", "staff_users", "trusted_proxies", mode="before")
+    import_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts (comma-separated; `host:port`, `*.clinic.org`) pages may be imported from; none: no import.",
+    )
+    import_max_bytes: int = Field(5_000_000, ge=1, description="Largest page, sitemap or feed an import downloads.")
+    import_timeout_seconds: float = Field(10.0, gt=0, description="Seconds one import download may take in all.")
+    import_max_pages: int = Field(200, ge=1, description="Most pages one import takes from a sitemap or feed.")
+
+    @field_validator("allowed_origins", "staff_users", "trusted_proxies", "import_allowed_hosts", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         return _split(value, ",")

@@ -1,4 +1,5 @@
-"""Real PostgreSQL 15 and Redis servers for the tests, started in temporary folders on 127.0.0.1.
+"""Servers for the tests: the app under uvicorn in a thread, and real PostgreSQL 15 and Redis servers started
+in temporary folders on 127.0.0.1.
 
 Both come from Debian's packages (`make test` installs them). PostgreSQL refuses to run as root, so as root
 the cluster is made and run as the `postgres` user the package creates. Each server is stopped at the end.
@@ -10,10 +11,14 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 REDIS = Path("/usr/bin/redis-server")
@@ -24,6 +29,27 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def live_server(app: FastAPI) -> Iterator[str]:
+    """The app served by uvicorn on 127.0.0.1 in a thread, as in production; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(60)
+        sock.close()
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 120, log: Path | None = None) -> None:

@@ -51,7 +51,10 @@ CORE = [
     *(ROOT / "service" / "answering").rglob("*.py"),
     *(ROOT / "service" / f"{name}.py" for name in ("settings", "database", "privacy", "questions",
                                                          "question_log", "schemas")),
-    *(ROOT / "service" / "staff" / f"{name}.py" for name in ("insights", "chart")),
+    *(ROOT / "service" / "staff" / f"{name}.py" for name in ("insights", "chart", "log_summary", "counted_days",
+                                                             "topics")),
+    *(ROOT / "service" / "articles").rglob("*.py"),
+    *(ROOT / "service" / "storage").rglob("*.py"),
 ]
 
 

@@ -23,6 +23,7 @@ from index.embedder import Embedder
 from index.store import read_index
 from service.app import create_app
 from service.staff.chart import nice_max, questions_chart
+from service.staff.counted_days import CountedDays
 from service.database import Database, QuestionRecord, utcnow
 from service.staff.insights import (GROUP_THRESHOLD, DayTotals, build_insights, group, log_insights, normalise,
                                     period_days_of, without_direction)
@@ -441,6 +442,81 @@ def test_database_counts_equal_the_python_counts(database_url: str, embedder: Em
     seeded.close()
 
 
+def test_earlier_days_are_counted_once_and_today_merged(database_url: str, index_dir: Path) -> None:
+    """Kept counts of each day before today, merged with today's, equal counting the whole period (both
+    databases); a restart reads them back, a question today or a late vote counts no earlier day again, a
+    question logged into an earlier day counts that day alone again."""
+    stored = read_index(index_dir)
+    database = Database(database_url)
+    fill(database, 400, utcnow(), [p.passage_id for p in stored.passages])
+    database.record_question(QuestionRecord(id="today", question="Do you open on Sundays?", status="no_answer",
+                                            answer="", latency_ms=1.0, nearest_passage=stored.passages[0].passage_id,
+                                            nearest_score=0.2, asked_at=utcnow()))
+    period = period_days_of(90, TODAY)
+    earlier_days = len(database.stats.day_sizes(period[0], period[-2]))
+    assert earlier_days > 60, "the generated log has questions on most days"
+
+    def check(counted: CountedDays) -> None:
+        for days in (1, 7, 90):
+            period = period_days_of(days, TODAY)
+            assert counted.summary(period[0], TODAY) == from_database(database, period[0], period[-1]), days
+
+    counted = CountedDays(database)
+    check(counted)
+    assert (counted.counted, counted.loaded, counted.loaded_runs) == (earlier_days, 0, 0), "each day counted once"
+    check(counted)
+    assert (counted.counted, counted.loaded, counted.loaded_runs) == (earlier_days, 0, 0), "kept in memory"
+    restarted = CountedDays(database)
+    check(restarted)
+    assert (restarted.counted, restarted.loaded, restarted.loaded_runs) == (0, 0, 2), "7 and 90 days' runs, read back"
+
+    voted = {str(v["answer_id"]) for v in _votes(database)}
+    earlier = next(r for r in database.questions() if r["day"] < TODAY.isoformat() and r["status"] == "answered"
+                   and r["id"] not in voted)
+    database.record_feedback(str(earlier["id"]), False, "late vote")
+    database.record_question(QuestionRecord(id="today2", question="do you open on sundays", status="no_answer",
+                                            answer="", latency_ms=1.0, nearest_passage=stored.passages[0].passage_id,
+                                            nearest_score=0.4, asked_at=utcnow()))
+    check(restarted)
+    assert (restarted.counted, restarted.loaded, restarted.loaded_runs) == (0, 0, 2), "only today was counted again"
+
+    backdated = datetime.combine(TODAY - timedelta(days=3), time(12, 0), tzinfo=UTC)
+    database.record_question(QuestionRecord(id="late", question="Do you open on Sundays?", status="answered",
+                                            answer="", latency_ms=1.0, asked_at=backdated))
+    check(restarted)
+    assert restarted.counted == 1, "a question logged into an earlier day counts that day again, alone"
+    assert restarted.loaded == earlier_days - 1, "the other days' counts were read back"
+
+    tomorrow = TODAY + timedelta(days=1)  # a new day: today is counted as an earlier day, once, for both periods
+    for days in (7, 90):
+        period = period_days_of(days, tomorrow)
+        assert counted.summary(period[0], tomorrow) == from_database(database, period[0], period[-1]), days
+    assert counted.counted == earlier_days + 1, "today, now an earlier day, counted once for both periods"
+    assert counted.loaded == 1, "the backdated day, which the other process counted again, is read back"
+    database.close()
+
+
+def test_kept_days_go_with_the_log(tmp_path: Path) -> None:
+    """A day's counts are replaced when counted again, and dropped once the log holds nothing that old."""
+    database = Database(tmp_path / "log.db")
+    stats = database.stats
+    old = datetime.combine(TODAY - timedelta(days=5), time(9, 0), tzinfo=UTC)
+    database.record_question(QuestionRecord(id="q", question="hi", status="answered", answer="", latency_ms=1.0,
+                                            asked_at=old))
+    day = old.date().isoformat()
+    before = (old.date() - timedelta(days=1)).isoformat()
+    stats.keep_days([(before, "1", b"a"), (day, "1", b"b")], "2026-01-01T00:00:00+00:00")
+    assert stats.kept_days(before, day) == {day: ("1", b"b")}, "a day older than the whole log is not kept"
+    stats.keep_days([(day, "2", b"c")], "2026-01-01T00:00:00+00:00")
+    assert stats.kept_days(day, day) == {day: ("2", b"c")}, "a day counted again replaces its counts"
+    database.close()
+
+
+def _votes(database: Database) -> list[dict[str, object]]:
+    with database.backend.read() as tx:
+        return tx.rows("SELECT answer_id FROM feedback")
+
+
 def test_a_repeat_is_kept_until_a_question_or_vote_is_logged(settings: Settings, embedder: Embedder, tmp_path: Path,
                                                              passages: dict[str, str]) -> None:
     database = seed_database(tmp_path / "log.db", passages)
@@ -466,6 +542,8 @@ def test_a_repeat_is_kept_until_a_question_or_vote_is_logged(settings: Settings,
     with signed_in_client(settings, embedder, tmp_path / "log.db") as restarted:  # a new worker or replica
         assert restarted.get("/staff/insights?days=7").status_code == 200
         assert restarted.app.state.insights_vectors.embedded == 0, "every vector came from the database"  # type: ignore[attr-defined]
+        counted = restarted.app.state.insights_days  # type: ignore[attr-defined]
+        assert counted.loaded_runs == 1 and counted.counted == 0, "the earlier days' counts came from the database"
 
 
 def test_phrasings_wait_for_their_vectors_most_frequent_first(generated: Database, embedder: Embedder,

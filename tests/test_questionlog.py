@@ -70,6 +70,20 @@ def test_feedback_is_stored_once(client: TestClient) -> None:
     assert_error(client.post("/api/feedback", json={"id": uuid.uuid4().hex, "helpful": True}), 404)
 
 
+def test_a_vote_waits_briefly_for_an_answer_another_worker_is_still_writing(client: TestClient) -> None:
+    """The answer was given by another process whose writer has not written it yet: the vote still counts."""
+    database: Database = client.app.state.database  # type: ignore[attr-defined]
+    answer_id = uuid.uuid4().hex
+    other_worker = threading.Timer(0.15, database.record_question, [QuestionRecord(
+        id=answer_id, question="does cupping leave marks?", status="answered", answer="", latency_ms=1.0)])
+    other_worker.start()
+    response = client.post("/api/feedback", json={"id": answer_id, "helpful": True})
+    other_worker.join()
+    assert response.status_code == 201, response.text
+    [row] = rows_for(client, answer_id)
+    assert row["helpful"] == 1
+
+
 @pytest.mark.parametrize(
     ("text", "masked"),
     [

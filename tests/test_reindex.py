@@ -2,18 +2,14 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from index.builder import _build_lock
@@ -22,6 +18,7 @@ from index.store import read_index
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import NO_RATE_LIMITS, STAFF_PASSWORD, staff_login
+from tests.servers import live_server
 from tests.test_api import assert_error
 
 POLL_TIMEOUT = 120.0
@@ -99,27 +96,6 @@ def ask(client: TestClient | httpx.Client, question: str) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert body["status"] in VALID_STATUSES, body
     return body
-
-
-@contextmanager
-def live_server(app: FastAPI) -> Iterator[str]:
-    """The app served by uvicorn on 127.0.0.1 in a thread, as in production; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(60)
-        sock.close()
 
 
 def test_reindex_makes_a_new_article_answerable(site: Settings, embedder: Embedder) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 
 from index.passage import Passage
 from service.database import Database
+from service.staff.counted_days import CountedDays
 from service.staff.log_summary import DAY_FIELDS, MAX_UNHELPFUL, DayTotals, LogSummary, from_database, summarise
 from service.staff.topics import (GROUP_THRESHOLD, MAX_DISTINCT, MAX_PHRASINGS, MAX_TOPICS, NearestPassage, Topic,
                                   Vectors, find_topics, group, normalise, without_direction)
@@ -117,11 +118,15 @@ def compose(summary: LogSummary, passages: Sequence[Passage], articles: Sequence
 
 
 def log_insights(database: Database, passages: Sequence[Passage], articles: Sequence[dict[str, Any]],
-                 vectors: Vectors, period_days: int, today: date, threshold: float = GROUP_THRESHOLD) -> Insights:
-    """The insights for the `period_days` UTC days ending `today`, counted by the database (what the page shows)."""
+                 vectors: Vectors, period_days: int, today: date, threshold: float = GROUP_THRESHOLD,
+                 counted: CountedDays | None = None) -> Insights:
+    """The insights for the `period_days` UTC days ending `today`, counted by the database (what the page shows).
+
+    With `counted`, the days before today are counted once and kept (service/staff/counted_days.py).
+    """
     days = period_days_of(period_days, today)
-    return compose(from_database(database, days[0], days[-1]), passages, articles, vectors, period_days, today,
-                   threshold)
+    summary = counted.summary(days[0], today) if counted else from_database(database, days[0], days[-1])
+    return compose(summary, passages, articles, vectors, period_days, today, threshold)
 
 
 def build_insights(rows: list[dict[str, Any]], passages: Sequence[Passage], articles: Sequence[dict[str, Any]],

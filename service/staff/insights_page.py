@@ -18,10 +18,12 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from service.answering.answerer import Answerer
 from service.staff.chart import SERIES, feedback_chart, questions_chart, short_day
 from service.database import Database, utcnow
+from service.staff.counted_days import CountedDays
 from service.staff.insights import Insights, Topic, log_insights
 from service.staff.insights_cache import InsightsCache, PhrasingVectors
 from service.pages import render
 from service.staff.search import article_href
+from service.staff.gap_answers_page import gap_answers
 
 router = APIRouter(include_in_schema=False)
 
@@ -68,14 +70,15 @@ def csv_row(row: dict[str, Any]) -> list[str]:
 _state_lock = threading.Lock()
 
 
-def _caches(request: Request) -> tuple[PhrasingVectors, InsightsCache]:
-    """This app's phrasing vectors and kept insights (made on first use, over the app's database)."""
+def _caches(request: Request) -> tuple[PhrasingVectors, InsightsCache, CountedDays]:
+    """This app's phrasing vectors, kept insights and counted days (made on first use, over the app's database)."""
     state = request.app.state
     with _state_lock:
         if getattr(state, "insights_vectors", None) is None:
             state.insights_vectors = PhrasingVectors(state.database)
             state.insights_results = InsightsCache()
-        return state.insights_vectors, state.insights_results
+            state.insights_days = CountedDays(state.database)
+        return state.insights_vectors, state.insights_results, state.insights_days
 
 
 def _gap_view(request: Request, gap: Topic) -> dict[str, Any]:
@@ -103,6 +106,7 @@ def insights_context(request: Request, data: Insights, days: int) -> dict[str, A
         "article_href": lambda article_id: article_href(request, article_id),
         "status_labels": STATUS_LABELS,
         "reason_labels": REASON_LABELS,
+        "gap_answers": gap_answers(request, data.gaps, days),  # "Write an answer" and answered-now markers
     }
 
 
@@ -114,13 +118,13 @@ def insights_page(request: Request, days: str | None = None) -> HTMLResponse:
     database: Database = request.app.state.database
     database.flush_log()  # this process's queued answers are on the page (and in its cache key)
     today = utcnow().date()
-    vectors, results = _caches(request)
+    vectors, results, counted = _caches(request)
     embedder, stored = bot.retriever.embedder, bot.retriever.stored
     first = period_start(chosen, today).date().isoformat()
     # kept while the period's log, the loaded index (a re-index is a new object) and the model stay the same
     key = (chosen, today, database.stats.version(first), stored.manifest.get("build_id"), id(stored), embedder.name)
     data = results.get(key, lambda: log_insights(database, stored.passages, stored.articles,
-                                                 vectors.for_load(embedder), chosen, today))
+                                                 vectors.for_load(embedder), chosen, today, counted=counted))
     response = render(request, "insights.html", insights_context(request, data, chosen))
     response.headers["Cache-Control"] = "no-store"
     return response

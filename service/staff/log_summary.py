@@ -2,12 +2,18 @@
 
 `from_database` asks the database to count (service/storage/log_stats.py); `summarise` counts the same things
 in Python from `Database.questions` rows. Both give an equal `LogSummary` (a test holds them to it), so the
-page and `build_insights` share everything after this step.
+page and `build_insights` share everything after this step. Summaries of disjoint days merge (`merge`,
+`merge_all`) and travel as compressed JSON (`to_bytes`), which is how service/staff/counted_days.py keeps the
+days before today counted.
 """
 from __future__ import annotations
 
+import functools
+import json
+import zlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from service.database import Database
@@ -52,6 +58,16 @@ class LogSummary:
     nearest: frozenset[tuple[str, str, float | None]]  # (question, passage id, its best score) when not answered
     unhelpful: tuple[dict[str, Any], ...]  # newest first: asked_at, question, answer, top_article, comment
 
+    @functools.cached_property
+    def wordings_by_key(self) -> dict[tuple[Any, ...], Wording]:
+        """Each wording by its (question, status, reason, top article, title): what `merge` looks up."""
+        return {w[:5]: w for w in self.wordings}
+
+    @functools.cached_property
+    def nearest_by_pair(self) -> dict[tuple[str, str], float | None]:
+        """Each (question, passage)'s best score."""
+        return {(q, p): s for q, p, s in self.nearest}
+
 
 def _int(value: Any) -> int:
     return int(value or 0)
@@ -59,15 +75,112 @@ def _int(value: Any) -> int:
 
 def from_database(database: Database, first: str, last: str) -> LogSummary:
     """The summary of UTC days `first`..`last`, counted by the database."""
+    return with_votes(database, count_questions(database, first, last), first, last)
+
+
+def count_questions(database: Database, first: str, last: str) -> LogSummary:
+    """What the questions of days `first`..`last` alone say (no votes, no unhelpful answers), by the database."""
     stats = database.stats
-    days = {str(r["day"]): DayTotals(day=str(r["day"]), **{f: _int(r[f]) for f in DAY_FIELDS})
-            for r in stats.days(first, last)}
+    days = {str(r["day"]): DayTotals(day=str(r["day"]), **{f: _int(r.get(f)) for f in DAY_FIELDS})
+            for r in stats.question_days(first, last)}
     wordings = frozenset(Wording(str(r["question"]), str(r["status"]), r["reason"], r["top_article"], r["top_title"],
                                  _int(r["n"]), str(r["latest"])) for r in stats.wordings(first, last))
     nearest = frozenset((str(r["question"]), str(r["nearest_passage"]), r["nearest_score"])
                         for r in stats.nearest(first, last))
+    return LogSummary(days, wordings, nearest, ())
+
+
+def count_days(database: Database, first: str, last: str) -> dict[str, LogSummary]:
+    """`count_questions` of each day `first`..`last` that has questions, in three queries for all of them."""
+    stats = database.stats
+    days = {str(r["day"]): DayTotals(day=str(r["day"]), **{f: _int(r.get(f)) for f in DAY_FIELDS})
+            for r in stats.question_days(first, last)}
+    wordings: dict[str, list[Wording]] = {d: [] for d in days}
+    for r in stats.wordings(first, last, by_day=True):
+        wordings.setdefault(str(r["day"]), []).append(Wording(
+            str(r["question"]), str(r["status"]), r["reason"], r["top_article"], r["top_title"], _int(r["n"]),
+            str(r["latest"])))
+    nearest: dict[str, list[tuple[str, str, float | None]]] = {d: [] for d in days}
+    for r in stats.nearest(first, last, by_day=True):
+        nearest.setdefault(str(r["day"]), []).append((str(r["question"]), str(r["nearest_passage"]),
+                                                      r["nearest_score"]))
+    return {d: LogSummary({d: t}, frozenset(wordings[d]), frozenset(nearest[d]), ()) for d, t in days.items()}
+
+
+def with_votes(database: Database, summary: LogSummary, first: str, last: str) -> LogSummary:
+    """`summary` with the votes on questions of days `first`..`last` and the newest answers voted not helpful."""
+    stats = database.stats
+    votes = stats.vote_days(first, last)
+    days = {d: replace(t, helpful=votes.get(d, (0, 0))[0], not_helpful=votes.get(d, (0, 0))[1])
+            for d, t in summary.days.items()}
     unhelpful = tuple({k: r[k] for k in UNHELPFUL_FIELDS} for r in stats.unhelpful(first, last, MAX_UNHELPFUL))
-    return LogSummary(days, wordings, nearest, unhelpful)
+    return LogSummary(days, summary.wordings, summary.nearest, unhelpful)
+
+
+def merge_all(summaries: Sequence[LogSummary]) -> LogSummary:
+    """The summary of disjoint runs of days, oldest first, as if counted together (votes and unhelpful aside)."""
+    counts: dict[tuple[Any, ...], tuple[int, str]] = {}
+    best: dict[tuple[str, str], float | None] = {}
+    days: dict[str, DayTotals] = {}
+    for summary in summaries:
+        days.update(summary.days)
+        for w in summary.wordings:
+            key = w[:5]
+            if (known := counts.get(key)) is None:
+                counts[key] = (w.asked, w.latest)
+            else:
+                counts[key] = (known[0] + w.asked, max(known[1], w.latest))
+        for question, passage, score in summary.nearest:
+            pair = (question, passage)
+            if pair in best:
+                known_score = best[pair]
+                if score is None or (known_score is not None and known_score >= score):
+                    continue
+            best[pair] = score
+    return LogSummary(days, frozenset(Wording._make((*k, n, latest)) for k, (n, latest) in counts.items()),
+                      frozenset((q, p, sc) for (q, p), sc in best.items()), ())
+
+
+def merge(older: LogSummary, newer: LogSummary) -> LogSummary:
+    """The summary of two disjoint runs of days (`older`'s all before `newer`'s), as if counted together.
+
+    Only `newer`'s entries are looked up in `older` (by its kept index), so merging a day into a quarter costs
+    about the day.
+    """
+    by_key = older.wordings_by_key
+    wordings = set(older.wordings)
+    for w in newer.wordings:
+        if (known := by_key.get(w[:5])) is not None:
+            wordings.discard(known)
+            wordings.add(Wording(*w[:5], known.asked + w.asked, max(known.latest, w.latest)))
+        else:
+            wordings.add(w)
+    near = older.nearest_by_pair
+    nearest = set(older.nearest)
+    for question, passage, score in newer.nearest:
+        if (question, passage) in near:
+            known_score = near[(question, passage)]
+            if score is None or (known_score is not None and known_score >= score):
+                continue
+            nearest.discard((question, passage, known_score))
+        nearest.add((question, passage, score))
+    unhelpful = (*newer.unhelpful, *older.unhelpful)[:MAX_UNHELPFUL]
+    return LogSummary({**older.days, **newer.days}, frozenset(wordings), frozenset(nearest), unhelpful)
+
+
+def to_bytes(summary: LogSummary) -> bytes:
+    """A question summary (days, wordings, nearest passages) as compressed JSON, to keep in the database."""
+    data = {"days": [[t.day, *(getattr(t, f) for f in DAY_FIELDS)] for t in summary.days.values()],
+            "wordings": [list(w) for w in summary.wordings], "nearest": [list(n) for n in summary.nearest]}
+    return zlib.compress(json.dumps(data, separators=(",", ":")).encode("utf-8"), 1)
+
+
+def from_bytes(blob: bytes) -> LogSummary:
+    """The summary `to_bytes` kept (no unhelpful answers: they come with the votes)."""
+    data = json.loads(zlib.decompress(blob))
+    days = {row[0]: DayTotals(row[0], *row[1:]) for row in data["days"]}
+    return LogSummary(days, frozenset(map(Wording._make, data["wordings"])),
+                      frozenset((q, p, s) for q, p, s in data["nearest"]), ())
 
 
 def summarise(rows: list[dict[str, Any]], first: str, last: str) -> LogSummary:

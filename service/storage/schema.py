@@ -74,4 +74,73 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (model, key)
     );
     """,
+    # 5: the insights page's counts of each day before today and of each period's run of them, kept so a
+    #    restarted worker or a new question counts only today (service/staff/counted_days.py); zlib'd JSON
+    """
+    CREATE TABLE insights_days (
+        day TEXT PRIMARY KEY,
+        version TEXT NOT NULL,
+        data BYTEA NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE insights_runs (
+        run TEXT PRIMARY KEY,
+        version TEXT NOT NULL,
+        data BYTEA NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
+    # 6: staff changes to the articles (service/storage/article_records.py): earlier versions, the trash, upload
+    #    drafts, the pages imported articles came from, the audit log; ids from article_sequences, bytes BYTEA
+    """
+    CREATE TABLE article_versions (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        action TEXT NOT NULL,
+        username TEXT NOT NULL,
+        at TEXT NOT NULL,
+        version TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        data BYTEA NOT NULL
+    );
+    CREATE INDEX article_versions_name ON article_versions(name, id);
+    CREATE TABLE article_trash (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        title TEXT NOT NULL,
+        username TEXT NOT NULL,
+        deleted_at TEXT NOT NULL,
+        version TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        data BYTEA NOT NULL
+    );
+    CREATE INDEX article_trash_deleted_at ON article_trash(deleted_at);
+    CREATE TABLE article_drafts (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        username TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        source_url TEXT NOT NULL DEFAULT '',
+        replaces TEXT NOT NULL DEFAULT '',
+        preview TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        data BYTEA NOT NULL
+    );
+    CREATE INDEX article_drafts_created_at ON article_drafts(created_at);
+    CREATE TABLE article_sources (
+        url TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX article_sources_name ON article_sources(name);
+    CREATE TABLE article_audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        username TEXT NOT NULL,
+        action TEXT NOT NULL,
+        name TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE article_sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    """,
 ]

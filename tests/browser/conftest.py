@@ -8,7 +8,8 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -101,18 +102,13 @@ def clinic_page(bot: str, title: str, link: str) -> bytes:
  data-color="#0b6e4f" data-position="right" defer></script></body></html>""".encode()
 
 
-@pytest.fixture(scope="session")
-def sites(corpus_dir: Path, embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
-    """The bot (test corpus plus a hostile article) and a clinic site embedding it from another origin."""
-    folder = tmp_path_factory.mktemp("browser")
-    corpus = folder / "corpus"
-    shutil.copytree(corpus_dir, corpus)
-    (corpus / "hostile.md").write_text(HOSTILE_ARTICLE)
-    build_index(corpus, folder / "index", embedder)
+@contextmanager
+def bot_and_clinic(corpus: Path, index_dir: Path, database: Path, embedder: Embedder,
+                   pages_of: Callable[[str], dict[str, bytes]]) -> Iterator[Sites]:
+    """The bot over `corpus` and `index_dir` on one port, and a clinic site of `pages_of(bot URL)` on another."""
     bot_port, clinic_port = free_port(), free_port()
     bot, clinic = f"http://127.0.0.1:{bot_port}", f"http://localhost:{clinic_port}"
-    pages = {"/": clinic_page(bot, "Harbour Acupuncture", "/about.html"),
-             "/about.html": clinic_page(bot, "About us", "/")}
+    pages = pages_of(bot)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -125,14 +121,33 @@ def sites(corpus_dir: Path, embedder: Embedder, tmp_path_factory: pytest.TempPat
         def log_message(self, *args: object) -> None:
             pass
 
-    settings = Settings(index_dir=folder / "index", corpus_dir=corpus, allowed_origins=[clinic],
-                        database=folder / "clinicbot.db", staff_password=STAFF_PASSWORD, **CLINIC, **NO_RATE_LIMITS)
+    settings = Settings(index_dir=index_dir, corpus_dir=corpus, allowed_origins=[clinic], database=database,
+                        staff_password=STAFF_PASSWORD, **CLINIC, **NO_RATE_LIMITS)
     httpd = ThreadingHTTPServer(("127.0.0.1", clinic_port), Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    with LiveServer(create_app(settings, embedder), bot_port):
-        yield Sites(bot=bot, clinic=clinic)
-    httpd.shutdown()
-    httpd.server_close()
+    try:
+        with LiveServer(create_app(settings, embedder), bot_port):
+            yield Sites(bot=bot, clinic=clinic)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def sites(corpus_dir: Path, embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
+    """The bot (test corpus plus a hostile article) and a clinic site embedding it from another origin."""
+    folder = tmp_path_factory.mktemp("browser")
+    corpus = folder / "corpus"
+    shutil.copytree(corpus_dir, corpus)
+    (corpus / "hostile.md").write_text(HOSTILE_ARTICLE)
+    build_index(corpus, folder / "index", embedder)
+
+    def pages(bot: str) -> dict[str, bytes]:
+        return {"/": clinic_page(bot, "Harbour Acupuncture", "/about.html"),
+                "/about.html": clinic_page(bot, "About us", "/")}
+
+    with bot_and_clinic(corpus, folder / "index", folder / "clinicbot.db", embedder, pages) as found:
+        yield found
 
 
 @pytest.fixture(scope="session")
