@@ -13,9 +13,8 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
-from index.readers import SUPPORTED_SUFFIXES
 from service.articles.errors import UploadRefused
-from service.articles.names import check_name, resolve
+from service.articles.names import check_name, resolve, supported_suffixes
 
 
 def version_of(data: bytes) -> str:
@@ -43,7 +42,7 @@ class CorpusFiles:
             return []
         found: list[str] = []
         for path in sorted(self.root.rglob("*")):
-            if not path.is_file() or path.name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            if not path.is_file() or path.name.startswith(".") or path.suffix.lower() not in supported_suffixes():
                 continue
             name = path.relative_to(self.root).as_posix()
             try:

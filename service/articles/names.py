@@ -12,7 +12,6 @@ import re
 import unicodedata
 from pathlib import Path, PurePosixPath
 
-from index.readers import SUPPORTED_SUFFIXES
 from service.articles.errors import UploadRefused
 
 MAX_NAME_CHARS = 200  # the whole relative name
@@ -21,6 +20,14 @@ MAX_DEPTH = 4  # folders below corpus/ plus the file
 FORMATS = {".md": "md", ".markdown": "md", ".txt": "txt", ".html": "html", ".htm": "html", ".pdf": "pdf",
            ".docx": "docx"}
 _RESERVED = re.compile(r'[\\:*?"<>|]')
+
+
+def supported_suffixes() -> tuple[str, ...]:
+    """The suffixes the readers take. The readers (and their parsing libraries) load on the first call, so
+    the app starts without them; only the Articles page and `clinicbot inspect` need them."""
+    from index.readers import SUPPORTED_SUFFIXES
+
+    return SUPPORTED_SUFFIXES
 
 
 def format_of(name: str) -> str:
@@ -54,9 +61,9 @@ def check_name(name: str) -> str:
         if len(part) > MAX_PART_CHARS:
             raise UploadRefused(f"'{part[:40]}…' is longer than {MAX_PART_CHARS} characters")
     suffix = PurePosixPath(name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
+    if suffix not in supported_suffixes():
         raise UploadRefused(f"unsupported file type '{suffix or parts[-1]}': the articles can be "
-                            + ", ".join(SUPPORTED_SUFFIXES))
+                            + ", ".join(supported_suffixes()))
     return name
 
 

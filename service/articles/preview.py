@@ -15,7 +15,6 @@ from typing import Any
 
 from index.document import Article, ArticleError
 from index.passage import split_article
-from index.readers import read_article
 from service.articles.content_type import check_content
 from service.articles.errors import UploadRefused
 from service.articles.names import format_of
@@ -68,6 +67,8 @@ def read_bytes_as_article(name: str, data: bytes) -> Article:
     with tempfile.TemporaryDirectory(prefix="clinicbot-preview-") as folder:
         path = Path(folder) / PurePosixPath(name).name
         path.write_bytes(data)
+        from index.readers import read_article  # loaded on first use: see names.supported_suffixes
+
         return read_article(path)
 
 

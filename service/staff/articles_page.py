@@ -17,8 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from index.readers import SUPPORTED_SUFFIXES
-from service.articles.importer import ImportLimits, ImportRefused, import_pages
+from service.articles.names import supported_suffixes
 from service.articles.library import (ArticleConflict, ArticleEntry, ArticleLibrary, ArticleNotFound, Draft,
                                       UploadRefused)
 from service.database import Database, utcnow
@@ -95,7 +94,7 @@ def list_page(request: Request, days: str | None = None, *, status: int = 200, e
         "audit": lib.audit(limit=AUDIT_ROWS), "publishing": publisher(request).state(),
         "notice": notice_of(request), "error": error,
         "upload": {"max_files": MAX_FILES, "max_bytes": upload_max_bytes(settings),
-                   "max_size": megabytes(upload_max_bytes(settings)), "accept": ",".join(SUPPORTED_SUFFIXES)},
+                   "max_size": megabytes(upload_max_bytes(settings)), "accept": ",".join(supported_suffixes())},
         "import_hosts": list(settings.import_allowed_hosts), "import_url": import_url,
     }, status)
     response.headers["Cache-Control"] = "no-store"
@@ -182,6 +181,8 @@ def articles_import(request: Request, url: str = Form("")) -> HTMLResponse:
                                                     "clinic website's host names and restart.")
     if not url.strip():
         return list_page(request, status=422, error="Give the address of a page, sitemap or feed to import.")
+    from service.articles.importer import ImportLimits, ImportRefused, import_pages  # httpx: loaded when used
+
     try:
         pages, refused = import_pages(url.strip(), ImportLimits.from_settings(settings))
     except ImportRefused as exc:
