@@ -13,10 +13,12 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -50,6 +52,43 @@ def live_server(app: FastAPI) -> Iterator[str]:
         server.should_exit = True
         thread.join(60)
         sock.close()
+
+
+Asked = tuple[float, str, int, "dict[str, Any] | str"]  # (when, question, HTTP status, the reply or the error)
+
+
+@contextmanager
+def patients_asking(base: str, questions: Sequence[str], patients: int = 3) -> Iterator[list[Asked]]:
+    """`patients` threads asking `questions` in turn through the server at `base` until the block ends.
+
+    Yields the list the answers are appended to, in the order they arrive; a dropped connection is recorded
+    with status 0. At most `patients` requests are in flight at any moment.
+    """
+    results: list[Asked] = []
+    stop = threading.Event()
+
+    def patient(offset: int) -> None:
+        with httpx.Client(base_url=base, timeout=30) as http:
+            n = offset
+            while not stop.is_set():
+                question = questions[n % len(questions)]
+                n += 1
+                try:
+                    response = http.post("/api/ask", json={"question": question})
+                    body: dict[str, Any] | str = response.json() if response.status_code == 200 else response.text
+                    results.append((time.monotonic(), question, response.status_code, body))
+                except Exception as exc:  # a dropped connection is a failure too
+                    results.append((time.monotonic(), question, 0, repr(exc)))
+
+    threads = [threading.Thread(target=patient, args=(i,)) for i in range(patients)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield results
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 120, log: Path | None = None) -> None:

@@ -25,7 +25,7 @@ from service.app import create_app
 from service.settings import Settings
 from service.staff.articles_publish import Publisher, megabytes
 from tests.conftest import CLINIC, NO_RATE_LIMITS, STAFF_PASSWORD, staff_login
-from tests.servers import live_server
+from tests.servers import live_server, patients_asking
 
 UPLOAD_LIMIT = 200_000  # a small per-file limit, so a too-big upload is cheap to make
 PARKING = b"""---
@@ -534,58 +534,38 @@ def test_patients_are_answered_without_a_failure_while_staff_publish(corpus_dir:
     shutil.copytree(index_dir.parent, tmp_path / "var", symlinks=True, ignore=shutil.ignore_patterns("clinicbot.db*"))
     settings = Settings(index_dir=tmp_path / "var" / "index", corpus_dir=tmp_path / "corpus",
                         database=tmp_path / "clinicbot.db", staff_password=STAFF_PASSWORD, **CLINIC, **NO_RATE_LIMITS)
-    results: list[tuple[str, int, str]] = []  # (question, HTTP status, answer status or error)
-    stop = threading.Event()
-
-    def patient(base: str, offset: int) -> None:
-        questions = [PARKING_QUESTION, "does it hurt?", "how much does a session cost?"]
-        with httpx.Client(base_url=base, timeout=30) as http:
-            n = offset
-            while not stop.is_set():
-                question = questions[n % len(questions)]
-                n += 1
-                try:
-                    response = http.post("/api/ask", json={"question": question})
-                    status = response.json()["status"] if response.status_code == 200 else response.text
-                    results.append((question, response.status_code, status))
-                except Exception as exc:  # a dropped connection is a failure too
-                    results.append((question, 0, repr(exc)))
-
     def wait_published(staff: httpx.Client) -> None:
         deadline = time.monotonic() + 180
         while staff.get("/api/articles/publishing").json()["busy"]:
             assert time.monotonic() < deadline, "the re-index did not finish"
             time.sleep(0.2)
 
-    with live_server(create_app(settings, embedder)) as base, httpx.Client(base_url=base, timeout=60) as staff:
+    questions = [PARKING_QUESTION, "does it hurt?", "how much does a session cost?"]
+    with live_server(create_app(settings, embedder)) as base, httpx.Client(base_url=base, timeout=60) as staff, \
+            patients_asking(base, questions) as asked:
         staff_login(staff)  # type: ignore[arg-type]  # uses only the httpx.Client API
-        threads = [threading.Thread(target=patient, args=(base, i)) for i in range(3)]
-        for thread in threads:
-            thread.start()
-        try:
-            time.sleep(0.5)
-            staged = staff.post("/staff/articles/upload", files=[("files", ("parking.md", PARKING, "text/markdown"))])
-            assert staged.status_code == 200, staged.text
-            assert staff.post("/staff/articles/drafts/publish-all").status_code in (200, 303)
-            wait_published(staff)
-            uploaded = len(results)
-            time.sleep(0.5)
-            row = re.search(r'<tr data-name="parking.md".*?</tr>', staff.get("/staff/articles").text, re.S)
-            assert row
-            deleted = staff.post("/staff/articles/delete/parking.md", data={"version": version_of(row.group(0))})
-            assert deleted.status_code in (200, 303), deleted.text
-            wait_published(staff)
-            removed = len(results)
-            time.sleep(0.5)
-        finally:
-            stop.set()
-            for thread in threads:
-                thread.join(60)
+        time.sleep(0.5)
+        staged = staff.post("/staff/articles/upload", files=[("files", ("parking.md", PARKING, "text/markdown"))])
+        assert staged.status_code == 200, staged.text
+        assert staff.post("/staff/articles/drafts/publish-all").status_code in (200, 303)
+        wait_published(staff)
+        uploaded = len(asked)
+        time.sleep(0.5)
+        row = re.search(r'<tr data-name="parking.md".*?</tr>', staff.get("/staff/articles").text, re.S)
+        assert row
+        deleted = staff.post("/staff/articles/delete/parking.md", data={"version": version_of(row.group(0))})
+        assert deleted.status_code in (200, 303), deleted.text
+        wait_published(staff)
+        removed = len(asked)
+        time.sleep(0.5)
 
+    # (question, HTTP status, the answer's status or the error)
+    results = [(q, code, body["status"] if isinstance(body, dict) else body) for _, q, code, body in asked]
     failures = [r for r in results if r[1] != 200 or r[2] not in ("answered", "no_answer", "emergency")]
     assert not failures, failures[:5]
     parking = [r[2] for r in results if r[0] == PARKING_QUESTION]
     between = [r[2] for r in results[uploaded:removed] if r[0] == PARKING_QUESTION]
-    after = [r[2] for r in results[removed + len(threads):] if r[0] == PARKING_QUESTION]
+    # three patients: at most three requests were in flight when the deletion was published
+    after = [r[2] for r in results[removed + 3:] if r[0] == PARKING_QUESTION]
     assert parking[0] == "no_answer" and "answered" in between, (parking[:3], between[:3])
     assert after and set(after) == {"no_answer"}, after[:5]

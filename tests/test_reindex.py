@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,7 @@ from index.store import read_index
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import NO_RATE_LIMITS, STAFF_PASSWORD, staff_login
-from tests.servers import live_server
+from tests.servers import live_server, patients_asking
 from tests.test_api import assert_error
 
 POLL_TIMEOUT = 120.0
@@ -127,42 +126,18 @@ def test_reindex_makes_a_new_article_answerable(site: Settings, embedder: Embedd
 
 def test_reindex_while_patients_ask(site: Settings, embedder: Embedder) -> None:
     """Threads keep asking through a live server during a multi-second rebuild; no request fails."""
-    results: list[tuple[float, str, int, dict[str, Any] | str]] = []
-    stop = threading.Event()
-
-    def patient(base: str, offset: int) -> None:
-        questions = [PARKING_QUESTION, *STABLE_QUESTIONS]
-        with httpx.Client(base_url=base, timeout=30) as http:
-            n = offset
-            while not stop.is_set():
-                question = questions[n % len(questions)]
-                n += 1
-                try:
-                    response = http.post("/api/ask", json={"question": question})
-                    body: dict[str, Any] | str = response.json() if response.status_code == 200 else response.text
-                    results.append((time.monotonic(), question, response.status_code, body))
-                except Exception as exc:  # a dropped connection is a failure too
-                    results.append((time.monotonic(), question, 0, repr(exc)))
-
-    with live_server(create_app(site, embedder)) as base, httpx.Client(base_url=base, timeout=30) as staff:
+    with live_server(create_app(site, embedder)) as base, httpx.Client(base_url=base, timeout=30) as staff, \
+            patients_asking(base, [PARKING_QUESTION, *STABLE_QUESTIONS]) as results:
         staff_login(staff)  # type: ignore[arg-type]  # uses only the httpx.Client API
-        threads = [threading.Thread(target=patient, args=(base, i)) for i in range(3)]
-        for thread in threads:
-            thread.start()
-        try:
-            time.sleep(1.0)  # answers from the old index
-            write_generated_articles(site.corpus_dir)
-            (site.corpus_dir / "parking.md").write_text(PARKING_ARTICLE, encoding="utf-8")
-            response = staff.post("/api/reindex")
-            assert response.status_code == 202, response.text
-            started, served_before = time.monotonic(), len(results)
-            status = wait_until_done(lambda: staff.get("/api/reindex"))
-            finished, served_during = time.monotonic(), len(results) - served_before
-            time.sleep(1.0)  # answers from the new index
-        finally:
-            stop.set()
-            for thread in threads:
-                thread.join(60)
+        time.sleep(1.0)  # answers from the old index
+        write_generated_articles(site.corpus_dir)
+        (site.corpus_dir / "parking.md").write_text(PARKING_ARTICLE, encoding="utf-8")
+        response = staff.post("/api/reindex")
+        assert response.status_code == 202, response.text
+        started, served_before = time.monotonic(), len(results)
+        status = wait_until_done(lambda: staff.get("/api/reindex"))
+        finished, served_during = time.monotonic(), len(results) - served_before
+        time.sleep(1.0)  # answers from the new index
 
     assert status["state"] == "succeeded", status
     assert status["progress"]["total"] > 200 and status["progress"]["done"] == status["progress"]["total"]
