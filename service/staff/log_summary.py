@@ -81,30 +81,41 @@ def from_database(database: Database, first: str, last: str) -> LogSummary:
 def count_questions(database: Database, first: str, last: str) -> LogSummary:
     """What the questions of days `first`..`last` alone say (no votes, no unhelpful answers), by the database."""
     stats = database.stats
-    days = {str(r["day"]): DayTotals(day=str(r["day"]), **{f: _int(r.get(f)) for f in DAY_FIELDS})
-            for r in stats.question_days(first, last)}
-    wordings = frozenset(Wording(str(r["question"]), str(r["status"]), r["reason"], r["top_article"], r["top_title"],
-                                 _int(r["n"]), str(r["latest"])) for r in stats.wordings(first, last))
-    nearest = frozenset((str(r["question"]), str(r["nearest_passage"]), r["nearest_score"])
-                        for r in stats.nearest(first, last))
-    return LogSummary(days, wordings, nearest, ())
+    return LogSummary(_question_days(database, first, last),
+                      frozenset(_wording(r) for r in stats.wordings(first, last)),
+                      frozenset(_nearest(r) for r in stats.nearest(first, last)), ())
 
 
 def count_days(database: Database, first: str, last: str) -> dict[str, LogSummary]:
     """`count_questions` of each day `first`..`last` that has questions, in three queries for all of them."""
     stats = database.stats
-    days = {str(r["day"]): DayTotals(day=str(r["day"]), **{f: _int(r.get(f)) for f in DAY_FIELDS})
-            for r in stats.question_days(first, last)}
+    days = _question_days(database, first, last)
     wordings: dict[str, list[Wording]] = {d: [] for d in days}
     for r in stats.wordings(first, last, by_day=True):
-        wordings.setdefault(str(r["day"]), []).append(Wording(
-            str(r["question"]), str(r["status"]), r["reason"], r["top_article"], r["top_title"], _int(r["n"]),
-            str(r["latest"])))
+        wordings.setdefault(str(r["day"]), []).append(_wording(r))
     nearest: dict[str, list[tuple[str, str, float | None]]] = {d: [] for d in days}
     for r in stats.nearest(first, last, by_day=True):
-        nearest.setdefault(str(r["day"]), []).append((str(r["question"]), str(r["nearest_passage"]),
-                                                      r["nearest_score"]))
+        nearest.setdefault(str(r["day"]), []).append(_nearest(r))
     return {d: LogSummary({d: t}, frozenset(wordings[d]), frozenset(nearest[d]), ()) for d, t in days.items()}
+
+
+def _question_days(database: Database, first: str, last: str) -> dict[str, DayTotals]:
+    return {str(r["day"]): DayTotals(day=str(r["day"]), **{f: _int(r.get(f)) for f in DAY_FIELDS})
+            for r in database.stats.question_days(first, last)}
+
+
+def _wording(row: dict[str, Any]) -> Wording:
+    return Wording(str(row["question"]), str(row["status"]), row["reason"], row["top_article"], row["top_title"],
+                   _int(row["n"]), str(row["latest"]))
+
+
+def _nearest(row: dict[str, Any]) -> tuple[str, str, float | None]:
+    return str(row["question"]), str(row["nearest_passage"]), row["nearest_score"]
+
+
+def _higher(score: float | None, known: float | None) -> bool:
+    """Whether `score` replaces `known` as a (question, passage)'s best score (no score yet: anything does)."""
+    return known is None or (score is not None and score > known)
 
 
 def with_votes(database: Database, summary: LogSummary, first: str, last: str) -> LogSummary:
@@ -131,12 +142,8 @@ def merge_all(summaries: Sequence[LogSummary]) -> LogSummary:
             else:
                 counts[key] = (known[0] + w.asked, max(known[1], w.latest))
         for question, passage, score in summary.nearest:
-            pair = (question, passage)
-            if pair in best:
-                known_score = best[pair]
-                if score is None or (known_score is not None and known_score >= score):
-                    continue
-            best[pair] = score
+            if (question, passage) not in best or _higher(score, best[(question, passage)]):
+                best[(question, passage)] = score
     return LogSummary(days, frozenset(Wording._make((*k, n, latest)) for k, (n, latest) in counts.items()),
                       frozenset((q, p, sc) for (q, p), sc in best.items()), ())
 
@@ -159,10 +166,9 @@ def merge(older: LogSummary, newer: LogSummary) -> LogSummary:
     nearest = set(older.nearest)
     for question, passage, score in newer.nearest:
         if (question, passage) in near:
-            known_score = near[(question, passage)]
-            if score is None or (known_score is not None and known_score >= score):
+            if not _higher(score, near[(question, passage)]):
                 continue
-            nearest.discard((question, passage, known_score))
+            nearest.discard((question, passage, near[(question, passage)]))
         nearest.add((question, passage, score))
     unhelpful = (*newer.unhelpful, *older.unhelpful)[:MAX_UNHELPFUL]
     return LogSummary({**older.days, **newer.days}, frozenset(wordings), frozenset(nearest), unhelpful)
@@ -198,7 +204,7 @@ def summarise(rows: list[dict[str, Any]], first: str, last: str) -> LogSummary:
         if r["status"] == "no_answer" and r.get("nearest_passage"):
             pair = (str(r["question"]), str(r["nearest_passage"]))
             score, known = r.get("nearest_score"), best.get(pair)
-            best[pair] = score if known is None or (score is not None and score > known) else known
+            best[pair] = score if _higher(score, known) else known
     days = {d: DayTotals(
         day=d, questions=len(day_rows), answered=sum(r["status"] == "answered" for r in day_rows),
         no_answer=sum(r["status"] == "no_answer" for r in day_rows),

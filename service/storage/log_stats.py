@@ -38,14 +38,6 @@ class LogStats:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
-    def days(self, first: str, last: str) -> list[dict[str, Any]]:
-        """Per day: questions, answered, no_answer, emergency, visitors (distinct non-empty ids), helpful votes."""
-        rows = self.question_days(first, last)
-        votes = self.vote_days(first, last)
-        for row in rows:
-            row["helpful"], row["not_helpful"] = votes.get(str(row["day"]), (0, 0))
-        return rows
-
     def question_days(self, first: str, last: str) -> list[dict[str, Any]]:
         """Per day: questions, answered, no_answer, emergency and visitors (distinct non-empty ids); no votes."""
         with self.backend.read() as tx:
