@@ -7,11 +7,12 @@ import pytest
 
 from index.passage import Passage
 from service.answering.answerer import Answerer
-from service.answering.decide import confidence, decide
+from service.answering.decide import confidence, decide, price_unnamed, priced_thing
 from service.answering.quote import answer_text, quotable, quote
 from service.answering.score import Hit
 from service.answering.sources import sources
 from service.answering.tuning import Tuning
+from service.answering.understand import understand
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +139,26 @@ def test_a_quote_never_ends_on_a_lead_in() -> None:
     # With no room for an item, the dangling lead-in is left out.
     short = quote(_hit(STEPS, scores), Tuning(max_sentences=2), (), "will my old x-rays help?")
     assert short == ["Your old x-rays can save you new ones."]
+
+
+def test_a_price_is_only_an_answer_for_the_thing_it_prices(answerer: Answerer) -> None:
+    vocabulary, speller = answerer.retriever.vocabulary, answerer.speller
+    visit = understand("how much is a first visit?", [], speller)
+    voucher = understand("how much does a gift voucher cost?", [], speller)
+    assert priced_thing(voucher, vocabulary) == "voucher"  # "cost" asks for the price, it is not the thing
+    hit = _hit(PARAGRAPH, [0.2, 0.9, 0.3, 0.1])
+    assert price_unnamed(visit, hit, 1, vocabulary) == 0.0  # "A first visit costs $120..."
+    assert price_unnamed(voucher, hit, 1, vocabulary) == 1.0
+    assert priced_thing(understand("is it expensive?", [], speller), vocabulary) == ""  # nothing else named
+    assert priced_thing(understand("how long does it take?", [], speller), vocabulary) == ""  # no price asked
+
+
+def test_a_fee_of_something_else_is_refused_and_the_page_says_why(answerer: Answerer) -> None:
+    refused = answerer.answer("how much is a home visit?")  # the fees article prices other things
+    assert refused.response.status == "no_answer" and refused.decision is not None
+    assert refused.response.reason == "not_covered"
+    assert refused.decision.signals["price_unnamed"] == 1.0 and "'home'" in refused.decision.rule
+    assert refused.decision.signals["confidence"] >= answerer.tuning.answer_confidence  # the rule decided
+    answered = answerer.answer("how much is a package of 10 treatments?")
+    assert answered.response.status == "answered" and "$765" in answered.response.answer
+    assert answered.decision is not None and answered.decision.signals["price_unnamed"] == 0.0

@@ -115,9 +115,15 @@ EMERGENCIES: list[tuple[str, str]] = [
     ("oven cleaner got into my eyes", "severe_injury"),
     ("a grey shadow is coming across the vision in my right eye", "severe_injury"),
     ("a metal splinter is lodged in my eye", "severe_injury"),
+    ("my daughter tripped at netball and her permanent front tooth got knocked clean out", "severe_injury"),
+    ("he fell off his bike and knocked out an adult tooth, we have it in milk", "severe_injury"),
+    ("a tooth fell out whole with the root after he was hit by a cricket ball", "severe_injury"),
 ]
 
 NON_EMERGENCIES: list[str] = [
+    "my 3 year old knocked out a baby tooth on the coffee table, should we come in",
+    "my little girls wobbly baby tooth came out whole this morning",
+    "what should we do if our son ever knocks out an adult tooth at hockey",
     "can acupuncture help with stroke rehabilitation?",
     "i had a heart attack 3 years ago, is acupuncture safe for me?",
     "my father had a stroke last year, can you treat him?",

@@ -31,9 +31,15 @@ def test_typos_are_repaired(speller: Speller, typed: str, meant: str) -> None:
     assert speller.correct(typed) == meant
 
 
-@pytest.mark.parametrize("word", ["cancer", "sings", "patients", "braces", "invisalign", "mny", "2024", "physio"])
+@pytest.mark.parametrize("word", ["cancer", "sings", "patients", "braces", "invisalign", "mny", "2024", "physio",
+                                  "dont", "doesnt", "theyre", "youre"])  # contractions typed without the apostrophe
 def test_real_words_short_words_and_unknown_names_are_kept(speller: Speller, word: str) -> None:
     assert speller.correct(word) == word.lower()
+
+
+def test_a_contraction_typed_without_its_apostrophe_is_a_word() -> None:
+    speller = Speller({"done": 5, "wont": 2, "theyve": 1, "ive": 3, "youve": 1})
+    assert speller.repair("what if i dont show up and theyre late") == "what if i dont show up and theyre late"
 
 
 def test_repair_keeps_the_rest_of_the_text(speller: Speller) -> None:

@@ -103,6 +103,9 @@ _PATTERN_TABLE: tuple[tuple[str, str], ...] = (
     ("severe_injury", r"\b(?:chemicals?|bleach|acid|drain cleaner|oven cleaner|cleaner|lye|ammonia)\b(?:\s+\w+){0,6}?\s+(?:in|into)\s+(?:my|his|her|their|the)\s+eyes?\b|\bsplash\w*\s+(?:\w+\s+){0,4}?in(?:to)?\s+(?:my|his|her|their)\s+eyes?\b"),
     ("severe_injury", r"\b(?:curtain|shadow|veil)\s+(?:\w+\s+){0,4}?(?:over|across|coming down|in)\s+(?:\w+\s+){0,3}?(?:vision|eyes?|sight)\b|\bsudden(?:ly)?\s+(?:\w+\s+){0,3}?(?:lost|lose|losing|loss of)\s+(?:\w+\s+){0,2}?(?:vision|sight)\b|\bsuddenly\s+(?:cant|can not)\s+see\b"),
     ("severe_injury", r"\b(?:something|metal|glass|a piece of \w+|a splinter|a shard)\s+(?:\w+\s+){0,5}?(?:stuck|lodged|embedded)\s+in\s+(?:my|his|her)\s+eye\b|\b(?:stabbed|poked|punctured|pierced)\s+(?:\w+\s+){0,3}?eye\b"),
+    # A permanent (adult) tooth knocked out, or out whole with its root: time-critical dental trauma.
+    ("severe_injury", r"\b(?:adult|permanent|grown up)\s+(?:front\s+|back\s+)?(?:tooth|teeth)\b(?:\s+\w+){0,4}?\s+(?:knocked|came|come|fell|popped)\s+(?:clean\s+|right\s+)?out\b|\bknock\w*\s+(?:out\s+)?(?:\w+\s+){0,3}?(?:adult|permanent|grown up)\s+(?:front\s+|back\s+)?(?:tooth|teeth)\b"),
+    ("severe_injury", r"(?<!baby )(?<!milk )\b(?:tooth|teeth)\s+(?:\w+\s+){0,2}?(?:came|come|fell|popped|knocked)\s+(?:clean\s+|right\s+)?out\s+(?:whole|in one piece|with (?:the|its|a) roots?|roots? and (?:all|everything))\b"),
     ("poisoning", r"\b(?:swallowed|drank|drunk|ate|eaten|ingested)\s+(?:some\s+|the\s+)?(?:bleach|antifreeze|rat poison|poison|weed ?killer|pesticide|detergent|drain cleaner|laundry pods?|batter(?:y|ies)|button batter(?:y|ies)|lighter fluid|paint thinner)\b"),
     ("poisoning", r"\bpoisoned\b|(?<!food )\bpoisoning\b|\bcarbon monoxide\b"),
     ("anaphylaxis", r"\bana(?:ph|f)[iy]la[kcx]\w*\b|\bepi ?pen\b"),
@@ -166,6 +169,8 @@ _SUPPRESSOR_TABLE: tuple[str, ...] = (
     rf"\b(?:can|could|would|will|might)\s+(?:i|you|someone|one|people|a person)\s+(?:get|have|go into|develop)\s+{_EVENT}",
     r"\b(?:can|could)\s+(?:i|you|someone|one|people|a person)\s+(?:\w+\s+)?overdose\b",
     rf"\b(?:worried|scared|afraid|fear|die|dying)\s+(?:about|of|from)\s+(?:getting\s+|having\s+)?{_EVENT}",
+    # "what do i do if my child ever knocks out an adult tooth" asks what to do, nothing has happened.
+    r"\bif\s+(?:\w+\s+){0,4}?(?:ever\s+)?knocks?\s+(?:out\s+)?(?:\w+\s+){0,3}?(?:tooth|teeth)\b(?:\s+out)?",
     # "can acupuncture help shortness of breath from asthma" asks about treatment,
     # unless the symptom is tied to needling (then it may be a collapsed lung).
     (

@@ -130,7 +130,7 @@ class Answerer:
         if verdict.emergency:
             return Answer(self._emergency(verdict), None, verdict, question=q, timings=clock.ms)
         q = with_synonyms(q, self.retriever.vocabulary, vectors.by_text, self.tuning.synonym_similarity,
-                          self.tuning.rare_synonym_similarity)
+                          self.tuning.rare_synonym_similarity, self.tuning.lay_similarity)
         hits = self._hits(q, vectors.search, history, vectors.of(q.repaired)[0] if q.follow_up else None)
         clock.lap("retrieve")
         decision = self._decide(q, hits, verdict)
@@ -159,7 +159,7 @@ class Answerer:
         vectors = self._embed(q)
         clock.lap("embed")
         q = with_synonyms(q, self.retriever.vocabulary, vectors.by_text, self.tuning.synonym_similarity,
-                          self.tuning.rare_synonym_similarity)
+                          self.tuning.rare_synonym_similarity, self.tuning.lay_similarity)
         hits = self._hits(q, vectors.search, ())
         clock.lap("retrieve")
         return hits, clock.ms

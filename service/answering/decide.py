@@ -10,14 +10,17 @@ and the rule that decided are kept, so staff see why the bot answered or refused
 from __future__ import annotations
 
 import math
+import re
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from index.words import content_stems
 from service.answering.quote import selection_scores
 from service.answering.score import Hit
+from service.answering.spelling import english_counts
 from service.answering.tuning import Tuning
-from service.answering.understand import Question, has_shape
+from service.answering.understand import ANSWER_SHAPES, Question, has_shape
 from service.answering.vocabulary import Vocabulary
 from service.schemas import AskResponse, Explanation, Reason, Signal
 
@@ -72,7 +75,40 @@ def signals(question: Question, hits: list[Hit], vocabulary: Vocabulary, tuning:
     asked = [shape for shape in question.shapes if shape != "cause"]  # a reason can be given without "because"
     if asked:
         values["shape"] = float(has_shape(best.passage.sentences[i], asked))
+    if "price" in question.shapes:
+        values["price_unnamed"] = price_unnamed(question, best, i, vocabulary)
     return values
+
+
+# Asking the price of a named thing ("how much is a bridge", "the cost of X"), not whether care is affordable.
+_PRICE_OF = re.compile(r"\bhow much\b(?! (?:time|longer|notice|of)\b)|\b(?:cost|costs|price|prices|pricing|fee|fees|"
+                       r"charge|charges)\b")
+
+
+def priced_thing(question: Question, vocabulary: Vocabulary) -> str:
+    """The thing a price question asks the price of: its weightiest own focus term that is not a word asking
+    for a price ("cost", "fee"); '' when no price of a thing is asked ("is it expensive?") or nothing is named."""
+    if "price" not in question.shapes or not _PRICE_OF.search(question.text.lower()):
+        return ""
+    asking = {s for m in ANSWER_SHAPES["price"][0].finditer(question.text.lower()) for s in content_stems(m.group(0))}
+    own = [t for t in question.terms if t not in asking and (not question.own_terms or t in question.own_terms)]
+    english = english_counts()  # between words the articles never use, the rarer in English ("voucher", not "gift")
+    return max(own, key=lambda t: (question.weight(t, vocabulary),
+                                   -english.get(question.term_words.get(t, t), 0)), default="")
+
+
+def price_unnamed(question: Question, hit: Hit, i: int, vocabulary: Vocabulary) -> float:
+    """1 when a price is asked for a thing the quoted sentence, its heading and its article never name (nor a
+    close synonym of it): a fee table's rows all look alike to the model, and a price is only the answer if
+    it is the price of what was asked ("how much is a bridge" is not answered by the implant's row)."""
+    thing = priced_thing(question, vocabulary)
+    if not thing:
+        return 0.0
+    named = content_stems(f"{hit.passage.sentences[i]} {hit.passage.section} {hit.passage.title}")
+    if ({thing} | set(question.synonyms.get(thing, {}))) & named:
+        return 0.0
+    # A derived word the stemmer leaves apart names it too ("pack": a package, "orthodont": an orthodontist).
+    return 0.0 if len(thing) >= 4 and any(w.startswith(thing) for w in named) else 1.0
 
 
 WEIGHTED = ("score", "sentence_similarity", "coverage", "novelty", "margin", "shape_missing")
@@ -101,6 +137,10 @@ def decide(question: Question, hits: list[Hit], vocabulary: Vocabulary, tuning: 
     if values["confidence"] < tuning.answer_confidence:
         return Decision(False, reason, f"confidence {values['confidence']:.2f} < answer_confidence "
                                        f"{tuning.answer_confidence:.2f}", values)
+    if values.get("price_unnamed"):
+        thing = priced_thing(question, vocabulary)
+        return Decision(False, "not_covered", f"a price is asked for '{question.term_words.get(thing, thing)}' and "
+                                              "the sentence, its heading and its article do not name it", values)
     return Decision(True, None, f"confidence {values['confidence']:.2f} >= answer_confidence "
                                 f"{tuning.answer_confidence:.2f}", values)
 
@@ -117,6 +157,8 @@ SIGNALS: dict[str, tuple[str, str, str]] = {
     "novelty": ("Share of the focus words no article uses", "", "weight_novelty"),
     "margin": ("Lead over the best passage of another article", "", "weight_margin"),
     "shape_missing": ("A price, duration or count is asked and the sentence has none", "", "weight_shape_missing"),
+    "price_unnamed": ("A price is asked and the sentence, its heading and article do not name the thing priced",
+                      "", ""),
     "sentence_coverage": ("Share of the focus words the sentence itself names", "", ""),
     "passage_similarity": ("Similarity of the whole passage", "", ""),
     "lexical": ("BM25 score as a share of the best possible", "", ""),

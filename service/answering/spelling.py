@@ -35,10 +35,19 @@ TEXT_SPEAK: dict[str, str] = {
 
 
 @cache
-def english_words() -> frozenset[str]:
-    """The 82,765 words of symspellpy's English frequency dictionary, loaded once per process."""
+def english_counts() -> Mapping[str, int]:
+    """symspellpy's English frequency dictionary (82,765 words and their corpus counts), loaded once per process."""
     text = importlib.resources.files("symspellpy").joinpath("frequency_dictionary_en_82_765.txt").read_text("utf-8")
-    return frozenset(line.partition(" ")[0] for line in text.splitlines() if line.strip())
+    rows = (line.split() for line in text.splitlines() if line.strip())
+    return {row[0]: int(row[1]) for row in rows}
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """The words of English, as symspellpy's frequency dictionary has them, and its contractions as patients
+    type them without the apostrophe ("dont", "im", "theyre": never "corrected" to "done" or "wont")."""
+    words = set(english_counts())
+    return frozenset(words | {w.replace("'", "") for w in words if "'" in w})
 
 
 class Speller:

@@ -43,6 +43,9 @@ class Tuning(BaseModel):
     rare_synonym_similarity: float = Field(
         0.85, ge=0, le=1.01, description="Word-vector cosine at which a much commoner corpus word stands for a "
                                          "word the articles use only once or twice (above 1: never).")
+    lay_similarity: float = Field(
+        0.70, ge=0, le=1, description="Similarity given to a clinical word the lay-term vocabulary links to the "
+                                      "patient's phrase (\"tooth pulled\" -> extraction; 0: off).")
     followup_boost: float = Field(
         0.3, ge=0, le=1, description="Bonus for the conversation's article when a follow-up does not name a topic "
                                       "of its own.")

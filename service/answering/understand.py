@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from index.words import is_content, negated, stem, words
+from service.answering.lay_terms import clinical_synonyms
 from service.answering.spelling import Speller
 from service.answering.vocabulary import Vocabulary
 from service.privacy import redact
@@ -147,7 +148,7 @@ COMMONER = 3  # ...meets a close word they use at least this many times as often
 
 
 def with_synonyms(question: Question, vocabulary: Vocabulary, vectors: Mapping[str, np.ndarray],
-                  threshold: float, rare_threshold: float = 1.01) -> Question:
+                  threshold: float, rare_threshold: float = 1.01, lay_similarity: float = 0.0) -> Question:
     """The question with, for each term the articles never use, the corpus words whose vectors are close to it.
 
     A word the articles use is matched as itself: word vectors also put antonyms close ("often" ~ "rarely").
@@ -179,4 +180,10 @@ def with_synonyms(question: Question, vocabulary: Vocabulary, vectors: Mapping[s
                     close[negation] = max(close.get(negation, 0.0), similarity)
         if close:
             found[term] = close
+    if lay_similarity > 0:
+        # "tooth pulled" is the clinic's "extraction": a general lay-clinical vocabulary (lay_terms.py).
+        for term, close in clinical_synonyms(question.text, set(question.terms), vocabulary, lay_similarity).items():
+            mine = found.setdefault(term, {})
+            for corpus_stem, similarity in close.items():
+                mine[corpus_stem] = max(mine.get(corpus_stem, 0.0), similarity)
     return replace(question, synonyms=found)
