@@ -7,7 +7,7 @@ import pytest
 
 from index.passage import Passage
 from service.answering.answerer import Answerer
-from service.answering.decide import confidence, decide, price_unnamed, priced_thing
+from service.answering.decide import confidence, decide, price_unnamed, priced_first, priced_thing
 from service.answering.quote import answer_text, quotable, quote
 from service.answering.score import Hit
 from service.answering.sources import sources
@@ -162,3 +162,23 @@ def test_a_fee_of_something_else_is_refused_and_the_page_says_why(answerer: Answ
     answered = answerer.answer("how much is a package of 10 treatments?")
     assert answered.response.status == "answered" and "$765" in answered.response.answer
     assert answered.decision is not None and answered.decision.signals["price_unnamed"] == 0.0
+
+
+FEE_ROW = Passage("fees#3", "fees", "Fees", "", "Our fees", "our-fees", 3,
+                  ("Dental implant with crown — Fee: $3,800; Notes: Bone graft extra.",), row=True)
+GRAFT = Passage("implants#2", "implants", "Implants", "", "Costs", "costs", 2,
+                ("A bone graft adds $400-$900.", "It is done on the same day."))
+
+
+def test_a_table_row_prices_what_its_first_cell_names_and_a_close_hit_that_prices_it_goes_first(
+        answerer: Answerer) -> None:
+    vocabulary, tuning = answerer.retriever.vocabulary, answerer.tuning
+    graft = understand("how much extra is a bone graft?", [], answerer.speller)
+    row, article = _hit(FEE_ROW, [0.9]), _hit(GRAFT, [0.88, 0.2])
+    assert price_unnamed(graft, row, 0, vocabulary) == 1.0  # "Bone graft" is in the notes, the fee is the implant's
+    assert price_unnamed(graft, article, 0, vocabulary) == 0.0
+    assert priced_first(graft, [row, article], vocabulary, tuning) == [article, row]
+    far = _hit(GRAFT, [0.9 - tuning.source_margin - 0.05, 0.2])
+    assert priced_first(graft, [row, far], vocabulary, tuning) == [row, far]  # too far behind: left as ranked
+    implant = understand("how much is a dental implant?", [], answerer.speller)
+    assert priced_first(implant, [row, article], vocabulary, tuning) == [row, article]  # the row prices it

@@ -13,7 +13,7 @@ from service.answering.lay_terms import clinical_synonyms, entries
 from service.answering.understand import understand, with_synonyms
 from service.answering.vocabulary import Vocabulary
 
-ARTICLES = ["An extraction is quick; most patients feel pressure, not pain.",
+ARTICLES = ["An extraction is quick; most patients feel pressure, not pain.", "Keep the socket clean.",
             "After an extraction, avoid alcohol and smoking for a day.",
             "A muscle strain heals in two to six weeks with gentle exercise.",
             "We see children from age three.", "Your tooth may feel sore after a filling."]
@@ -35,6 +35,12 @@ def test_a_lay_phrase_adds_the_clinical_word_the_articles_use(vocabulary: Vocabu
     assert pulled[stem("extraction")] == 0.7
     assert stem("removal") not in pulled  # a clinical word the articles never use adds nothing
     assert stem("pain") in found[stem("hurt")]
+
+
+def test_a_phrase_is_found_in_the_ways_patients_put_it(vocabulary: Vocabulary) -> None:
+    text = "there is a hole where my tooth was pulled"
+    close = {s for c in clinical_synonyms(text, _terms(text), vocabulary, 0.7).values() for s in c}
+    assert {stem("extraction"), stem("socket")} <= close
 
 
 def test_an_ambiguous_word_is_read_by_its_phrase(vocabulary: Vocabulary) -> None:

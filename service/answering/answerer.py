@@ -17,7 +17,7 @@ import numpy as np
 
 from index.embedder import cache_key
 from service.answering import replies
-from service.answering.decide import Decision, decide, explain
+from service.answering.decide import Decision, decide, explain, priced_first
 from service.answering.quote import answer_text, quote
 from service.answering.retrieve import Retriever
 from service.answering.safety import HARD_ADVICE, Safety, Verdict, bank_cache
@@ -189,7 +189,7 @@ class Answerer:
         boost = conversation_boost(q, hits, history, self, self.tuning)
         if boost:
             hits = score_hits(q, vector, candidates, self.retriever, self.tuning, boost, alone)
-        return hits
+        return priced_first(q, hits, self.retriever.vocabulary, self.tuning)
 
     def _refuse(self, reason: Reason) -> AskResponse:
         text = replies.medical_advice(self.settings) if reason == "medical_advice" else self.fallback()

@@ -20,7 +20,7 @@ from service.answering.quote import selection_scores
 from service.answering.score import Hit
 from service.answering.spelling import english_counts
 from service.answering.tuning import Tuning
-from service.answering.understand import ANSWER_SHAPES, Question, has_shape
+from service.answering.understand import AMOUNT, ANSWER_SHAPES, Question, has_shape
 from service.answering.vocabulary import Vocabulary
 from service.schemas import AskResponse, Explanation, Reason, Signal
 
@@ -85,6 +85,9 @@ _PRICE_OF = re.compile(r"\bhow much\b(?! (?:time|longer|notice|of)\b)|\b(?:cost|
                        r"charge|charges)\b")
 
 
+_AMOUNT = re.compile(AMOUNT)  # a sum of money: what a quote put first instead of the best hit must state
+
+
 def priced_thing(question: Question, vocabulary: Vocabulary) -> str:
     """The thing a price question asks the price of: its weightiest own focus term that is not a word asking
     for a price ("cost", "fee"); '' when no price of a thing is asked ("is it expensive?") or nothing is named."""
@@ -104,11 +107,31 @@ def price_unnamed(question: Question, hit: Hit, i: int, vocabulary: Vocabulary) 
     thing = priced_thing(question, vocabulary)
     if not thing:
         return 0.0
-    named = content_stems(f"{hit.passage.sentences[i]} {hit.passage.section} {hit.passage.title}")
+    sentence = hit.passage.sentences[i]
+    if hit.passage.row:  # a table row prices the thing its first cell names, not what its notes mention
+        sentence = re.split(r" — |: ", sentence, maxsplit=1)[0]
+    named = content_stems(f"{sentence} {hit.passage.section} {hit.passage.title}")
     if ({thing} | set(question.synonyms.get(thing, {}))) & named:
         return 0.0
     # A derived word the stemmer leaves apart names it too ("pack": a package, "orthodont": an orthodontist).
     return 0.0 if len(thing) >= 4 and any(w.startswith(thing) for w in named) else 1.0
+
+
+def priced_first(question: Question, hits: list[Hit], vocabulary: Vocabulary, tuning: Tuning) -> list[Hit]:
+    """The hits with, when the best prices something other than what was asked, the next one within
+    `source_margin` whose sentence states a sum for the thing asked put first (the fee table's implant row
+    names "bone graft" in its notes; the implants article says what a bone graft adds)."""
+    if len(hits) < 2 or not priced_thing(question, vocabulary):
+        return hits
+    if not price_unnamed(question, hits[0], chosen_sentence(hits[0], tuning), vocabulary):
+        return hits
+    for k, hit in enumerate(hits[1:], start=1):
+        if hits[0].score - hit.score > tuning.source_margin:
+            break
+        i = chosen_sentence(hit, tuning)
+        if _AMOUNT.search(hit.passage.sentences[i]) and not price_unnamed(question, hit, i, vocabulary):
+            return [hit, *hits[:k], *hits[k + 1:]]
+    return hits
 
 
 WEIGHTED = ("score", "sentence_similarity", "coverage", "novelty", "margin", "shape_missing")

@@ -23,7 +23,7 @@ from service.schemas import Turn
 NEGATING_SUFFIXES = ("less", "free")  # English suffixes that negate a noun: painless, pain-free, scarless
 CONTEXT_WEIGHT = 0.5  # a word of the earlier question counts half as much as the follow-up's own words
 
-_AMOUNT = r"[$€£]\s?\d|\d+(?:[.,]\d+)?\s?(?:dollars|usd|eur|euros|pounds|gbp|cad|aud)\b"
+AMOUNT = r"[$€£]\s?\d|\d+(?:[.,]\d+)?\s?(?:dollars|usd|eur|euros|pounds|gbp|cad|aud)\b"
 _NUMBER = r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|once|twice|several|a few)\b"
 _UNITS = r"(?:seconds?|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|months?|years?)"
 _DURATION = r"(?:" + _NUMBER + r")[^.;]{0,16}?\b" + _UNITS + r"\b"
@@ -31,7 +31,7 @@ _DURATION = r"(?:" + _NUMBER + r")[^.;]{0,16}?\b" + _UNITS + r"\b"
 ANSWER_SHAPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "price": (re.compile(r"\bhow much\b(?! (?:time|longer|notice|of)\b)|\b(?:cost|costs|price|prices|pricing|fee|fees|"
                          r"charge|charges|expensive|cheap|cheaper|afford)\b"),
-              re.compile(_AMOUNT + r"|\bfree\b|\bno (?:extra )?(?:cost|charge)\b|\bat no\b")),
+              re.compile(AMOUNT + r"|\bfree\b|\bno (?:extra )?(?:cost|charge)\b|\bat no\b")),
     "frequency": (re.compile(r"\bhow often\b|\bhow many times\b|\bhow frequent"),
                   re.compile(r"\b(?:every|each|per|a|once|twice|times a)\s+(?:(?:\d+|one|two|three|four|six)"
                              r"(?:\s?(?:-|to|or)\s?\d+)?\s+)?(?:hour|day|night|week|month|year|visit|session)s?\b"
